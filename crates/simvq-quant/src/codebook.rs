@@ -1,0 +1,210 @@
+//! The effective codebook: exact nearest-code search under a memory budget, lookup, and the
+//! quantization step shared by every codebook quantizer.
+//!
+//! The reference builds the full `[N, K]` distance matrix (16,384 × 262,144 floats ≈ 17 GB for
+//! one ImageNet batch at K = 262k). Here the score matrix is walked in tiles no larger than a byte
+//! budget, keeping a running (min, argmin) per token, so memory stays bounded for any K while the
+//! indices stay identical to the full search.
+
+use burn::tensor::{backend::Backend, Int, Tensor};
+
+use crate::quantizer::{LossWeights, QuantLoss, QuantizerOutput};
+
+/// Default budget for the score tile of the nearest-code search: 256 MiB.
+pub const DEFAULT_SEARCH_BUDGET_BYTES: usize = 256 << 20;
+
+/// Bytes counted per score element: an f32 tile plus one same-sized temporary that an
+/// element-wise op may allocate before the old tile is freed.
+const BYTES_PER_SCORE: usize = 2 * core::mem::size_of::<f32>();
+
+/// Largest tile a token chunk is given before codes are chunked: keeps several token rows
+/// per tile so the code side of the matmul is reused.
+const MAX_TOKEN_CHUNK: usize = 4096;
+
+/// How the `[N, K]` score matrix is cut into tiles of `tokens × codes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchTiling {
+    /// Tokens (rows) per tile.
+    pub tokens: usize,
+    /// Codes (columns) per tile.
+    pub codes: usize,
+}
+
+impl SearchTiling {
+    /// The largest tiles whose scores fit `budget_bytes` for `n` tokens and `k` codes.
+    ///
+    /// Codes are chunked first (a tile spans as many codes as fit next to a token chunk), so a
+    /// budget smaller than one row of scores still works: the tile degrades to one token and
+    /// as many codes as fit, never less than one code.
+    pub fn for_budget(n: usize, k: usize, budget_bytes: usize) -> Self {
+        let max_scores = (budget_bytes / BYTES_PER_SCORE).max(1);
+        let tokens = n.clamp(1, MAX_TOKEN_CHUNK).min(max_scores);
+        let codes = (max_scores / tokens).clamp(1, k.max(1));
+        // With all codes in one tile, spend the rest of the budget on more tokens per tile.
+        let tokens = if codes == k {
+            (max_scores / k.max(1)).clamp(1, n.max(1))
+        } else {
+            tokens
+        };
+        Self { tokens, codes }
+    }
+
+    /// Bytes of score memory one tile of this shape may use.
+    pub fn tile_bytes(&self) -> usize {
+        self.tokens * self.codes * BYTES_PER_SCORE
+    }
+}
+
+/// An effective codebook `E` (`[K, D]`) ready for nearest-code search and lookup.
+///
+/// In training it is rebuilt every step (for SimVQ, `E = C·Wᵀ + b` moves with `W`) and
+/// `codes` keeps its autodiff graph, so [`Codebook::lookup`] sends gradients to whatever made
+/// `E`. In inference build it once with `SimVq::codebook` and reuse it for every batch.
+#[derive(Debug, Clone)]
+pub struct Codebook<B: Backend> {
+    codes: Tensor<B, 2>,
+    /// `‖e_j‖²` as a `[1, K]` row, detached: the search never needs its gradient.
+    squared_norms: Tensor<B, 2>,
+    budget_bytes: usize,
+}
+
+impl<B: Backend> Codebook<B> {
+    /// Wraps the codes `[K, D]`; searches will use at most `budget_bytes` for scores.
+    pub fn new(codes: Tensor<B, 2>, budget_bytes: usize) -> Self {
+        let squared_norms = codes.clone().detach().square().sum_dim(1).transpose();
+        Self {
+            codes,
+            squared_norms,
+            budget_bytes,
+        }
+    }
+
+    /// Number of codes `K`.
+    pub fn size(&self) -> usize {
+        self.codes.dims()[0]
+    }
+
+    /// Code dimension `D`.
+    pub fn dim(&self) -> usize {
+        self.codes.dims()[1]
+    }
+
+    /// The codes `[K, D]`, with their autodiff graph if they have one.
+    pub fn codes(&self) -> Tensor<B, 2> {
+        self.codes.clone()
+    }
+
+    /// Byte budget of the score tiles.
+    pub fn budget_bytes(&self) -> usize {
+        self.budget_bytes
+    }
+
+    /// Gathers the codes of `indices` (`[N]` → `[N, D]`); gradients flow into the codes.
+    pub fn lookup(&self, indices: Tensor<B, 1, Int>) -> Tensor<B, 2> {
+        self.codes.clone().select(0, indices)
+    }
+
+    /// Quantizes `z` (`[N, D]`) to its nearest codes, with the straight-through output and
+    /// the two VQ loss terms. Shapes are not checked here; the quantizers check them.
+    pub fn quantize(&self, z: Tensor<B, 2>, weights: LossWeights) -> QuantizerOutput<B, 2, 1> {
+        let indices = self.nearest(z.clone());
+        let z_q = self.lookup(indices.clone());
+        let loss = QuantLoss {
+            commitment: mse(z_q.clone().detach(), z.clone()).mul_scalar(weights.commitment),
+            codebook: mse(z_q.clone(), z.clone().detach()).mul_scalar(weights.codebook),
+        };
+        // Straight-through written as z_q + (z − sg(z)) rather than the reference's
+        // z + sg(z_q − z): the gradient is the same identity, but the forward value is exactly
+        // z_q, so decoding the indices reproduces `quantized` bit for bit.
+        let quantized = z_q.detach() + (z.clone() - z.detach());
+        QuantizerOutput {
+            quantized,
+            indices,
+            loss,
+        }
+    }
+
+    /// Index of the nearest code (squared L2) for every row of `z` (`[N, D]` → `[N]`).
+    ///
+    /// Exact: the same indices as [`Codebook::nearest_naive`], ties going to the lowest index,
+    /// with at most `budget_bytes` of scores alive at once. No gradient is recorded.
+    pub fn nearest(&self, z: Tensor<B, 2>) -> Tensor<B, 1, Int> {
+        let [n, _] = z.dims();
+        let tiling = SearchTiling::for_budget(n, self.size(), self.budget_bytes);
+        self.nearest_tiled(z, tiling)
+    }
+
+    /// [`Codebook::nearest`] with an explicit tiling (benchmarks and tests pick their own).
+    pub fn nearest_tiled(&self, z: Tensor<B, 2>, tiling: SearchTiling) -> Tensor<B, 1, Int> {
+        let [n, _] = z.dims();
+        let k = self.size();
+        let codes = self.codes.clone().detach();
+        // argmin_j ‖z − e_j‖² = argmin_j (‖e_j‖² − 2 z·e_j): ‖z‖² is constant along a row, so it
+        // is left out. Scaling z by −2 (exact in floating point) once saves a pass per tile.
+        let z = z.detach().mul_scalar(-2.0);
+        let code_chunks: Vec<(usize, Tensor<B, 2>, Tensor<B, 2>)> = (0..k)
+            .step_by(tiling.codes)
+            .map(|start| {
+                let len = tiling.codes.min(k - start);
+                (
+                    start,
+                    codes.clone().narrow(0, start, len).transpose(),
+                    self.squared_norms.clone().narrow(1, start, len),
+                )
+            })
+            .collect();
+
+        let token_chunks: Vec<Tensor<B, 1, Int>> = (0..n)
+            .step_by(tiling.tokens)
+            .map(|start| {
+                let rows = z.clone().narrow(0, start, tiling.tokens.min(n - start));
+                best_codes(rows, &code_chunks)
+            })
+            .collect();
+        Tensor::cat(token_chunks, 0)
+    }
+
+    /// Reference search that materialises the whole `[N, K]` score matrix at once.
+    ///
+    /// Same arithmetic as [`Codebook::nearest`]; kept as the oracle for tests and the
+    /// baseline for benchmarks. Do not use it for large `N·K`.
+    pub fn nearest_naive(&self, z: Tensor<B, 2>) -> Tensor<B, 1, Int> {
+        let scores = z
+            .detach()
+            .mul_scalar(-2.0)
+            .matmul(self.codes.clone().detach().transpose())
+            .add(self.squared_norms.clone());
+        scores.argmin(1).squeeze_dim(1)
+    }
+}
+
+/// Mean of squared differences over all elements, as `torch.nn.functional.mse_loss`.
+fn mse<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 1> {
+    (a - b).square().mean()
+}
+
+/// Running (min, argmin) over code chunks for one chunk of token rows (already scaled by −2).
+fn best_codes<B: Backend>(
+    rows: Tensor<B, 2>,
+    code_chunks: &[(usize, Tensor<B, 2>, Tensor<B, 2>)],
+) -> Tensor<B, 1, Int> {
+    let mut best: Option<(Tensor<B, 2>, Tensor<B, 2, Int>)> = None;
+    for (start, codes_t, norms) in code_chunks {
+        let scores = rows.clone().matmul(codes_t.clone()).add(norms.clone());
+        let (value, index) = scores.min_dim_with_indices(1);
+        let index = index.add_scalar(*start as i64);
+        best = Some(match best {
+            None => (value, index),
+            Some((best_value, best_index)) => {
+                // Strictly lower only: on a tie the earlier chunk (lower index) is kept.
+                let better = value.clone().lower(best_value.clone());
+                (
+                    best_value.mask_where(better.clone(), value),
+                    best_index.mask_where(better, index),
+                )
+            }
+        });
+    }
+    let (_, index) = best.expect("a codebook has at least one code");
+    index.squeeze_dim(1)
+}

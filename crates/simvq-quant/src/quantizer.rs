@@ -1,0 +1,197 @@
+//! The interface every quantizer implements, and its output.
+
+use burn::tensor::{backend::Backend, Int, Tensor};
+
+use crate::codebook::Codebook;
+use crate::error::{QuantError, Result};
+use crate::layout::{ChannelFirst, Layout};
+
+/// The two terms of the VQ objective, kept apart so they can be logged separately.
+#[derive(Debug, Clone)]
+pub struct QuantLoss<B: Backend> {
+    /// Encoder commitment, `w_e · mean((sg(z_q) − z)²)`: pulls the encoder output towards its code.
+    pub commitment: Tensor<B, 1>,
+    /// Codebook term, `w_c · mean((z_q − sg(z))²)`: pulls the codes (for SimVQ: `W`, `b`)
+    /// towards the encoder output.
+    pub codebook: Tensor<B, 1>,
+}
+
+impl<B: Backend> QuantLoss<B> {
+    /// The summed loss to add to the training objective.
+    pub fn total(&self) -> Tensor<B, 1> {
+        self.commitment.clone() + self.codebook.clone()
+    }
+}
+
+/// Weights of the two loss terms.
+///
+/// The reference (taming's `VectorQuantizer2`, `legacy: false`) puts `β` on the encoder
+/// commitment and 1 on the codebook term; its `legacy: true` swaps them (taming issue #57).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossWeights {
+    /// Weight of `mean((sg(z_q) − z)²)`.
+    pub commitment: f64,
+    /// Weight of `mean((z_q − sg(z))²)`.
+    pub codebook: f64,
+}
+
+impl LossWeights {
+    /// The weights the reference uses for a given `beta` and `legacy` flag.
+    pub fn from_beta(beta: f64, legacy: bool) -> Self {
+        if legacy {
+            Self {
+                commitment: 1.0,
+                codebook: beta,
+            }
+        } else {
+            Self {
+                commitment: beta,
+                codebook: 1.0,
+            }
+        }
+    }
+}
+
+/// Per-quantizer settings that are not parameters: loss weights and the search budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CodebookSettings {
+    /// Weights of the two loss terms.
+    pub loss_weights: LossWeights,
+    /// Most bytes the nearest-code search may spend on distance scores at once.
+    pub search_budget_bytes: usize,
+}
+
+/// What a quantizer returns for an input of rank `R`: quantized values of the same shape,
+/// indices of rank `I = R − 1` (the input's shape without its channel axis), and the loss.
+#[derive(Debug, Clone)]
+pub struct QuantizerOutput<B: Backend, const R: usize, const I: usize> {
+    /// Quantized values, same shape and layout as the input. Their forward value is exactly
+    /// the selected code; their gradient with respect to the input is the identity
+    /// (straight-through estimator).
+    pub quantized: Tensor<B, R>,
+    /// Code index of every token, shaped like the input without the channel axis.
+    pub indices: Tensor<B, I, Int>,
+    /// The VQ loss terms.
+    pub loss: QuantLoss<B>,
+}
+
+/// A vector quantizer: maps `D`-dimensional vectors to one of `K` codes.
+///
+/// Implementors provide the flat case (`[N, D]`); the channel-first feature-map cases
+/// (`[B, D, T]` for audio, `[B, D, H, W]` for images) come for free.
+pub trait Quantizer<B: Backend> {
+    /// Number of codes `K`.
+    fn codebook_size(&self) -> usize;
+
+    /// Code dimension `D`.
+    fn dim(&self) -> usize;
+
+    /// Quantizes a flat batch of vectors `[N, D]`; indices are `[N]`.
+    fn forward(&self, z: Tensor<B, 2>) -> Result<QuantizerOutput<B, 2, 1>>;
+
+    /// The codes `[N, D]` of the indices `[N]`.
+    fn decode_indices(&self, indices: Tensor<B, 1, Int>) -> Result<Tensor<B, 2>>;
+
+    /// Quantizes a sequence map `[B, D, T]`; indices are `[B, T]`.
+    fn forward_1d(&self, z: Tensor<B, 3>) -> Result<QuantizerOutput<B, 3, 2>> {
+        forward_channel_first(self, z)
+    }
+
+    /// Quantizes an image map `[B, D, H, W]`; indices are `[B, H, W]`.
+    fn forward_2d(&self, z: Tensor<B, 4>) -> Result<QuantizerOutput<B, 4, 3>> {
+        forward_channel_first(self, z)
+    }
+
+    /// The code map `[B, D, T]` of indices `[B, T]`.
+    fn decode_indices_1d(&self, indices: Tensor<B, 2, Int>) -> Result<Tensor<B, 3>> {
+        decode_channel_first(self, indices)
+    }
+
+    /// The code map `[B, D, H, W]` of indices `[B, H, W]`.
+    fn decode_indices_2d(&self, indices: Tensor<B, 3, Int>) -> Result<Tensor<B, 4>> {
+        decode_channel_first(self, indices)
+    }
+}
+
+/// A quantizer defined by an explicit codebook of `K` vectors (SimVQ, plain VQ).
+///
+/// Implementing this gives [`Quantizer`]: nearest-code search, straight-through output and
+/// the two-term loss are the same for all of them; only how the codebook is made differs.
+pub trait CodebookQuantizer<B: Backend> {
+    /// The effective codebook now (with its autodiff graph while training).
+    fn codebook(&self) -> Codebook<B>;
+
+    /// `[K, D]`, without building the codebook.
+    fn codebook_shape(&self) -> [usize; 2];
+
+    /// Loss weights and search budget.
+    fn settings(&self) -> CodebookSettings;
+}
+
+impl<B: Backend, T: CodebookQuantizer<B>> Quantizer<B> for T {
+    fn codebook_size(&self) -> usize {
+        self.codebook_shape()[0]
+    }
+
+    fn dim(&self) -> usize {
+        self.codebook_shape()[1]
+    }
+
+    fn forward(&self, z: Tensor<B, 2>) -> Result<QuantizerOutput<B, 2, 1>> {
+        Layout::check(&z.dims(), self.dim())?;
+        Ok(self.codebook().quantize(z, self.settings().loss_weights))
+    }
+
+    fn decode_indices(&self, indices: Tensor<B, 1, Int>) -> Result<Tensor<B, 2>> {
+        check_indices(&indices, self.codebook_size())?;
+        Ok(self.codebook().lookup(indices))
+    }
+}
+
+fn forward_channel_first<B, Q, const R: usize, const I: usize>(
+    quantizer: &Q,
+    z: Tensor<B, R>,
+) -> Result<QuantizerOutput<B, R, I>>
+where
+    B: Backend,
+    Q: Quantizer<B> + ?Sized,
+{
+    let layout = ChannelFirst::<R, I>::of(&z, quantizer.dim())?;
+    let out = quantizer.forward(layout.flatten(z))?;
+    Ok(QuantizerOutput {
+        quantized: layout.unflatten(out.quantized),
+        indices: layout.index_map(out.indices),
+        loss: out.loss,
+    })
+}
+
+fn decode_channel_first<B, Q, const R: usize, const I: usize>(
+    quantizer: &Q,
+    indices: Tensor<B, I, Int>,
+) -> Result<Tensor<B, R>>
+where
+    B: Backend,
+    Q: Quantizer<B> + ?Sized,
+{
+    let layout = ChannelFirst::<R, I>::of_indices(&indices, quantizer.dim())?;
+    let codes = quantizer.decode_indices(indices.flatten(0, I - 1))?;
+    Ok(layout.unflatten(codes))
+}
+
+/// Checks that every index is inside `0..codebook_size` (one small read-back from the device;
+/// an out-of-range index would otherwise be a panic or garbage deep in the backend).
+fn check_indices<B: Backend>(indices: &Tensor<B, 1, Int>, codebook_size: usize) -> Result<()> {
+    if indices.dims()[0] == 0 {
+        return Ok(());
+    }
+    let range = Tensor::cat(vec![indices.clone().min(), indices.clone().max()], 0);
+    for index in range.into_data().iter::<i64>() {
+        if index < 0 || index >= codebook_size as i64 {
+            return Err(QuantError::IndexOutOfRange {
+                index,
+                codebook_size,
+            });
+        }
+    }
+    Ok(())
+}
