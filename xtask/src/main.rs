@@ -1,1 +1,119 @@
-fn main() {}
+//! `cargo xtask`: the project's driver. Thin: the work lives in the crates.
+
+mod alloc;
+mod backend;
+mod bench;
+mod quant_demo;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use backend::{dispatch, BackendKind};
+
+#[global_allocator]
+static ALLOCATOR: alloc::CountingAllocator = alloc::CountingAllocator;
+
+#[derive(Parser)]
+#[command(about = "simvq-rs tasks: demos, benchmarks", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train SimVQ and plain VQ side by side on generated data and print their utilization.
+    QuantDemo {
+        #[command(flatten)]
+        args: quant_demo::DemoArgs,
+        /// Compute backend.
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendKind,
+        /// Also write the curves as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Benchmarks (`bench quant`).
+    Bench {
+        #[command(subcommand)]
+        target: BenchTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchTarget {
+    /// SimVQ forward+backward time and memory vs one plain matmul, K = 1k … 262k.
+    Quant {
+        #[command(flatten)]
+        args: bench::BenchArgs,
+        /// Compute backend.
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendKind,
+        /// Also write the rows as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+fn write_json(path: &Option<PathBuf>, value: &impl serde::Serialize) -> Result<()> {
+    if let Some(path) = path {
+        let text = serde_json::to_string_pretty(value)?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::QuantDemo {
+            args,
+            backend,
+            json,
+        } => {
+            let curves = dispatch!(backend, |B, device| quant_demo::run::<B>(&args, &device))?;
+            println!(
+                "{:<6} {:>6} {:>12} {:>11} {:>10}",
+                "", "step", "utilization", "perplexity", "loss"
+            );
+            for curve in &curves {
+                for (step, utilization, perplexity, loss) in &curve.points {
+                    println!(
+                        "{:<6} {step:>6} {:>11.1}% {perplexity:>11.1} {loss:>10.5}",
+                        curve.name,
+                        100.0 * utilization
+                    );
+                }
+            }
+            for curve in &curves {
+                println!(
+                    "{}: {:.1}% of {} codes in use on held-out data",
+                    curve.name,
+                    100.0 * curve.final_utilization(),
+                    args.codebook_size
+                );
+            }
+            write_json(
+                &json,
+                &serde_json::json!({ "args": args, "curves": curves }),
+            )
+        }
+        Command::Bench {
+            target:
+                BenchTarget::Quant {
+                    args,
+                    backend,
+                    json,
+                },
+        } => {
+            let rows = dispatch!(backend, |B, device| bench::run::<B>(&args, &device))?;
+            println!("{}", bench::markdown(&rows));
+            write_json(
+                &json,
+                &serde_json::json!({ "args": args, "backend": format!("{backend:?}"), "rows": rows }),
+            )
+        }
+    }
+}

@@ -63,18 +63,22 @@ impl SearchTiling {
 #[derive(Debug, Clone)]
 pub struct Codebook<B: Backend> {
     codes: Tensor<B, 2>,
-    /// `‖e_j‖²` as a `[1, K]` row, detached: the search never needs its gradient.
-    squared_norms: Tensor<B, 2>,
+    /// `[e_j, ‖e_j‖²]` rows (`[K, D + 1]`), detached. With queries written as `[−2z, 1]`, one
+    /// matmul yields the score `‖e_j‖² − 2 z·e_j` directly: no separate pass over the score
+    /// tile to add the norms.
+    search_keys: Tensor<B, 2>,
     budget_bytes: usize,
 }
 
 impl<B: Backend> Codebook<B> {
     /// Wraps the codes `[K, D]`; searches will use at most `budget_bytes` for scores.
     pub fn new(codes: Tensor<B, 2>, budget_bytes: usize) -> Self {
-        let squared_norms = codes.clone().detach().square().sum_dim(1).transpose();
+        let detached = codes.clone().detach();
+        let squared_norms = detached.clone().square().sum_dim(1);
+        let search_keys = Tensor::cat(vec![detached, squared_norms], 1);
         Self {
             codes,
-            squared_norms,
+            search_keys,
             budget_bytes,
         }
     }
@@ -138,27 +142,24 @@ impl<B: Backend> Codebook<B> {
     pub fn nearest_tiled(&self, z: Tensor<B, 2>, tiling: SearchTiling) -> Tensor<B, 1, Int> {
         let [n, _] = z.dims();
         let k = self.size();
-        let codes = self.codes.clone().detach();
-        // argmin_j ‖z − e_j‖² = argmin_j (‖e_j‖² − 2 z·e_j): ‖z‖² is constant along a row, so it
-        // is left out. Scaling z by −2 (exact in floating point) once saves a pass per tile.
-        let z = z.detach().mul_scalar(-2.0);
-        let code_chunks: Vec<(usize, Tensor<B, 2>, Tensor<B, 2>)> = (0..k)
+        let queries = self.search_queries(z);
+        let key_chunks: Vec<(usize, Tensor<B, 2>)> = (0..k)
             .step_by(tiling.codes)
             .map(|start| {
                 let len = tiling.codes.min(k - start);
                 (
                     start,
-                    codes.clone().narrow(0, start, len).transpose(),
-                    self.squared_norms.clone().narrow(1, start, len),
+                    self.search_keys.clone().narrow(0, start, len).transpose(),
                 )
             })
             .collect();
-
         let token_chunks: Vec<Tensor<B, 1, Int>> = (0..n)
             .step_by(tiling.tokens)
             .map(|start| {
-                let rows = z.clone().narrow(0, start, tiling.tokens.min(n - start));
-                best_codes(rows, &code_chunks)
+                let rows = queries
+                    .clone()
+                    .narrow(0, start, tiling.tokens.min(n - start));
+                best_codes(rows, &key_chunks)
             })
             .collect();
         Tensor::cat(token_chunks, 0)
@@ -169,12 +170,20 @@ impl<B: Backend> Codebook<B> {
     /// Same arithmetic as [`Codebook::nearest`]; kept as the oracle for tests and the
     /// baseline for benchmarks. Do not use it for large `N·K`.
     pub fn nearest_naive(&self, z: Tensor<B, 2>) -> Tensor<B, 1, Int> {
-        let scores = z
-            .detach()
-            .mul_scalar(-2.0)
-            .matmul(self.codes.clone().detach().transpose())
-            .add(self.squared_norms.clone());
+        let scores = self
+            .search_queries(z)
+            .matmul(self.search_keys.clone().transpose());
         scores.argmin(1).squeeze_dim(1)
+    }
+
+    /// `[−2z, 1]` rows (`[N, D + 1]`), detached.
+    ///
+    /// argmin_j ‖z − e_j‖² = argmin_j (‖e_j‖² − 2 z·e_j): `‖z‖²` is constant along a row and
+    /// left out. Scaling by −2 is exact in floating point.
+    fn search_queries(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+        let z = z.detach();
+        let ones = Tensor::ones([z.dims()[0], 1], &z.device());
+        Tensor::cat(vec![z.mul_scalar(-2.0), ones], 1)
     }
 }
 
@@ -183,14 +192,14 @@ fn mse<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 1> {
     (a - b).square().mean()
 }
 
-/// Running (min, argmin) over code chunks for one chunk of token rows (already scaled by −2).
+/// Running (min, argmin) over key chunks for one chunk of query rows.
 fn best_codes<B: Backend>(
-    rows: Tensor<B, 2>,
-    code_chunks: &[(usize, Tensor<B, 2>, Tensor<B, 2>)],
+    queries: Tensor<B, 2>,
+    key_chunks: &[(usize, Tensor<B, 2>)],
 ) -> Tensor<B, 1, Int> {
     let mut best: Option<(Tensor<B, 2>, Tensor<B, 2, Int>)> = None;
-    for (start, codes_t, norms) in code_chunks {
-        let scores = rows.clone().matmul(codes_t.clone()).add(norms.clone());
+    for (start, keys_t) in key_chunks {
+        let scores = queries.clone().matmul(keys_t.clone());
         let (value, index) = scores.min_dim_with_indices(1);
         let index = index.add_scalar(*start as i64);
         best = Some(match best {
