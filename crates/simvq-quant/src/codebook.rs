@@ -8,6 +8,7 @@
 
 use burn::tensor::{backend::Backend, Int, Tensor};
 
+use crate::estimator::GradientEstimator;
 use crate::quantizer::{LossWeights, QuantLoss, QuantizerOutput};
 
 /// Default budget for the score tile of the nearest-code search: 256 MiB.
@@ -108,19 +109,21 @@ impl<B: Backend> Codebook<B> {
         self.codes.clone().select(0, indices)
     }
 
-    /// Quantizes `z` (`[N, D]`) to its nearest codes, with the straight-through output and
-    /// the two VQ loss terms. Shapes are not checked here; the quantizers check them.
-    pub fn quantize(&self, z: Tensor<B, 2>, weights: LossWeights) -> QuantizerOutput<B, 2, 1> {
+    /// Quantizes `z` (`[N, D]`) to its nearest codes: output through `estimator`, and the two
+    /// VQ loss terms. Shapes are not checked here; the quantizers check them.
+    pub fn quantize(
+        &self,
+        z: Tensor<B, 2>,
+        weights: LossWeights,
+        estimator: GradientEstimator,
+    ) -> QuantizerOutput<B, 2, 1> {
         let indices = self.nearest(z.clone());
         let z_q = self.lookup(indices.clone());
         let loss = QuantLoss {
             commitment: mse(z_q.clone().detach(), z.clone()).mul_scalar(weights.commitment),
             codebook: mse(z_q.clone(), z.clone().detach()).mul_scalar(weights.codebook),
         };
-        // Straight-through written as z_q + (z − sg(z)) rather than the reference's
-        // z + sg(z_q − z): the gradient is the same identity, but the forward value is exactly
-        // z_q, so decoding the indices reproduces `quantized` bit for bit.
-        let quantized = z_q.detach() + (z.clone() - z.detach());
+        let quantized = estimator.apply(z, z_q);
         QuantizerOutput {
             quantized,
             indices,

@@ -67,6 +67,8 @@
 
 mod codebook;
 mod error;
+mod estimator;
+mod fsq;
 mod init;
 mod layout;
 mod quantizer;
@@ -76,6 +78,8 @@ mod vq;
 
 pub use codebook::{Codebook, SearchTiling, DEFAULT_SEARCH_BUDGET_BYTES};
 pub use error::{QuantError, Result};
+pub use estimator::GradientEstimator;
+pub use fsq::{Fsq, FsqConfig};
 pub use quantizer::{
     CodebookQuantizer, CodebookSettings, LossWeights, QuantLoss, Quantizer, QuantizerOutput,
 };

@@ -4,6 +4,7 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 
 use crate::codebook::Codebook;
 use crate::error::{QuantError, Result};
+use crate::estimator::GradientEstimator;
 use crate::layout::{ChannelFirst, Layout};
 
 /// The two terms of the VQ objective, kept apart so they can be logged separately.
@@ -59,6 +60,8 @@ pub struct CodebookSettings {
     pub loss_weights: LossWeights,
     /// Most bytes the nearest-code search may spend on distance scores at once.
     pub search_budget_bytes: usize,
+    /// How gradients cross the code selection.
+    pub estimator: GradientEstimator,
 }
 
 /// What a quantizer returns for an input of rank `R`: quantized values of the same shape,
@@ -115,8 +118,8 @@ pub trait Quantizer<B: Backend> {
 
 /// A quantizer defined by an explicit codebook of `K` vectors (SimVQ, plain VQ).
 ///
-/// Implementing this gives [`Quantizer`]: nearest-code search, straight-through output and
-/// the two-term loss are the same for all of them; only how the codebook is made differs.
+/// Nearest-code search, straight-through output and the two-term loss are the same for all of
+/// them; only how the codebook is made differs.
 pub trait CodebookQuantizer<B: Backend> {
     /// The effective codebook now (with its autodiff graph while training).
     fn codebook(&self) -> Codebook<B>;
@@ -128,24 +131,55 @@ pub trait CodebookQuantizer<B: Backend> {
     fn settings(&self) -> CodebookSettings;
 }
 
-impl<B: Backend, T: CodebookQuantizer<B>> Quantizer<B> for T {
-    fn codebook_size(&self) -> usize {
-        self.codebook_shape()[0]
-    }
+/// Implements [`Quantizer`] for a [`CodebookQuantizer`] type: search, straight-through output
+/// and loss are the same for every codebook quantizer. (A blanket impl would forbid
+/// implementing `Quantizer` directly for quantizers without a codebook, such as FSQ.)
+macro_rules! impl_quantizer_for_codebook {
+    ($type:ident) => {
+        impl<B: Backend> $crate::quantizer::Quantizer<B> for $type<B> {
+            fn codebook_size(&self) -> usize {
+                $crate::quantizer::CodebookQuantizer::codebook_shape(self)[0]
+            }
 
-    fn dim(&self) -> usize {
-        self.codebook_shape()[1]
-    }
+            fn dim(&self) -> usize {
+                $crate::quantizer::CodebookQuantizer::codebook_shape(self)[1]
+            }
 
-    fn forward(&self, z: Tensor<B, 2>) -> Result<QuantizerOutput<B, 2, 1>> {
-        Layout::check(&z.dims(), self.dim())?;
-        Ok(self.codebook().quantize(z, self.settings().loss_weights))
-    }
+            fn forward(
+                &self,
+                z: Tensor<B, 2>,
+            ) -> $crate::error::Result<$crate::quantizer::QuantizerOutput<B, 2, 1>> {
+                $crate::quantizer::codebook_forward(self, z)
+            }
 
-    fn decode_indices(&self, indices: Tensor<B, 1, Int>) -> Result<Tensor<B, 2>> {
-        check_indices(&indices, self.codebook_size())?;
-        Ok(self.codebook().lookup(indices))
-    }
+            fn decode_indices(
+                &self,
+                indices: Tensor<B, 1, burn::tensor::Int>,
+            ) -> $crate::error::Result<Tensor<B, 2>> {
+                $crate::quantizer::codebook_decode(self, indices)
+            }
+        }
+    };
+}
+pub(crate) use impl_quantizer_for_codebook;
+
+pub(crate) fn codebook_forward<B: Backend, Q: CodebookQuantizer<B>>(
+    quantizer: &Q,
+    z: Tensor<B, 2>,
+) -> Result<QuantizerOutput<B, 2, 1>> {
+    Layout::check(&z.dims(), quantizer.codebook_shape()[1])?;
+    let settings = quantizer.settings();
+    Ok(quantizer
+        .codebook()
+        .quantize(z, settings.loss_weights, settings.estimator))
+}
+
+pub(crate) fn codebook_decode<B: Backend, Q: CodebookQuantizer<B>>(
+    quantizer: &Q,
+    indices: Tensor<B, 1, Int>,
+) -> Result<Tensor<B, 2>> {
+    check_indices(&indices, quantizer.codebook_shape()[0])?;
+    Ok(quantizer.codebook().lookup(indices))
 }
 
 fn forward_channel_first<B, Q, const R: usize, const I: usize>(
@@ -180,7 +214,10 @@ where
 
 /// Checks that every index is inside `0..codebook_size` (one small read-back from the device;
 /// an out-of-range index would otherwise be a panic or garbage deep in the backend).
-fn check_indices<B: Backend>(indices: &Tensor<B, 1, Int>, codebook_size: usize) -> Result<()> {
+pub(crate) fn check_indices<B: Backend>(
+    indices: &Tensor<B, 1, Int>,
+    codebook_size: usize,
+) -> Result<()> {
     if indices.dims()[0] == 0 {
         return Ok(());
     }

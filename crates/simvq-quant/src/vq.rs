@@ -11,8 +11,11 @@ use rand::{rngs::StdRng, SeedableRng};
 
 use crate::codebook::{Codebook, DEFAULT_SEARCH_BUDGET_BYTES};
 use crate::error::QuantError;
+use crate::estimator::GradientEstimator;
 use crate::init::{check_codebook_config, seeded_param};
-use crate::quantizer::{CodebookQuantizer, CodebookSettings, LossWeights};
+use crate::quantizer::{
+    impl_quantizer_for_codebook, CodebookQuantizer, CodebookSettings, LossWeights,
+};
 
 /// Configuration of [`Vq`].
 #[derive(Config, Debug)]
@@ -33,6 +36,9 @@ pub struct VqConfig {
     /// Most bytes the nearest-code search may spend on distance scores at once.
     #[config(default = "DEFAULT_SEARCH_BUDGET_BYTES")]
     pub search_budget_bytes: usize,
+    /// How gradients cross the code selection (the reference: straight-through).
+    #[config(default = "GradientEstimator::StraightThrough")]
+    pub estimator: GradientEstimator,
 }
 
 impl VqConfig {
@@ -53,6 +59,7 @@ impl VqConfig {
             settings: CodebookSettings {
                 loss_weights: LossWeights::from_beta(self.beta, self.legacy),
                 search_budget_bytes: self.search_budget_bytes,
+                estimator: self.estimator,
             },
         })
     }
@@ -80,3 +87,5 @@ impl<B: Backend> CodebookQuantizer<B> for Vq<B> {
         self.settings
     }
 }
+
+impl_quantizer_for_codebook!(Vq);

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Golden values for the quantizer zoo, from vector-quantize-pytorch itself.
+
+Cases:
+  * SimVQ with the rotation trick (`vector_quantize_pytorch.SimVQ`, rotation_trick=True, no bias):
+    indices, quantized output, loss, gradients of the input and of W.
+  * FSQ (`vector_quantize_pytorch.FSQ`): plain, with in/out projections, and with
+    preserve_symmetry; outputs, indices, input gradients and decoded indices.
+
+Writes crates/simvq-quant/tests/fixtures/zoo_golden.json. Needs torch and
+vector-quantize-pytorch (pip install torch vector-quantize-pytorch==1.32.0); CI never runs it.
+"""
+import importlib.metadata
+import json
+import pathlib
+
+import torch
+import vector_quantize_pytorch as vqp
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/simvq-quant/tests/fixtures/zoo_golden.json"
+
+
+def flat(t):
+    return t.detach().reshape(-1).tolist()
+
+
+def simvq_rotation(seed):
+    torch.manual_seed(seed)
+    dim, k = 8, 64
+    vq = vqp.SimVQ(dim=dim, codebook_size=k, channel_first=True, rotation_trick=True)
+    x = torch.randn(2, dim, 3, 4, requires_grad=True)
+    g = torch.randn(2, dim, 3, 4)
+    quantized, indices, loss = vq(x)
+    (loss + (quantized * g).sum()).backward()
+    return {
+        "name": "simvq_rotation",
+        "dim": dim,
+        "codebook_size": k,
+        "shape": list(x.shape),
+        "frozen_codebook": flat(vq.frozen_codebook),
+        "weight_out_in": flat(vq.code_transform.weight),
+        "x": flat(x),
+        "upstream_grad": flat(g),
+        "indices": flat(indices),
+        "quantized": flat(quantized),
+        "loss": loss.item(),
+        "grad_x": flat(x.grad),
+        "grad_weight_out_in": flat(vq.code_transform.weight.grad),
+    }
+
+
+def fsq(name, levels, shape, seed, dim=None, preserve_symmetry=False):
+    torch.manual_seed(seed)
+    q = vqp.FSQ(levels=levels, dim=dim, preserve_symmetry=preserve_symmetry)
+    z = (torch.randn(*shape) * 2).requires_grad_()
+    g = torch.randn(*shape)
+    out, indices = q(z)
+    (out * g).sum().backward()
+    case = {
+        "name": name,
+        "levels": levels,
+        "dim": dim,
+        "preserve_symmetry": preserve_symmetry,
+        "shape": list(shape),
+        "z": flat(z),
+        "upstream_grad": flat(g),
+        "quantized": flat(out),
+        "indices": flat(indices),
+        "grad_z": flat(z.grad),
+        "decoded": flat(q.indices_to_codes(indices)),
+    }
+    if q.has_projections:
+        case["project_in_weight_out_in"] = flat(q.project_in.weight)
+        case["project_in_bias"] = flat(q.project_in.bias)
+        case["project_out_weight_out_in"] = flat(q.project_out.weight)
+        case["project_out_bias"] = flat(q.project_out.bias)
+    return case
+
+
+def main():
+    cases = [
+        simvq_rotation(0),
+        fsq("fsq_image", [8, 5, 5, 5], (2, 4, 3, 5), 1),
+        # flat tokens as [batch, tokens, dim]: FSQ takes channels last for 3-D input
+        fsq("fsq_projected", [8, 6, 5], (1, 16, 10), 2, dim=10),
+        fsq("fsq_symmetric", [2, 4, 3], (1, 20, 3), 3, preserve_symmetry=True),
+    ]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({
+        "generator": "tools/golden_zoo.py",
+        "vector_quantize_pytorch": importlib.metadata.version("vector-quantize-pytorch"),
+        "torch": torch.__version__,
+        "cases": cases,
+    }))
+    print(f"wrote {OUT} ({OUT.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    main()
