@@ -65,6 +65,7 @@
 //! # Ok::<(), simvq_quant::QuantError>(())
 //! ```
 
+mod any;
 mod codebook;
 mod error;
 mod estimator;
@@ -76,6 +77,7 @@ mod simvq;
 mod usage;
 mod vq;
 
+pub use any::{AnyQuantizer, QuantizerConfig};
 pub use codebook::{Codebook, SearchTiling, DEFAULT_SEARCH_BUDGET_BYTES};
 pub use error::{QuantError, Result};
 pub use estimator::GradientEstimator;
