@@ -41,6 +41,14 @@ pub enum QuantError {
         /// The quantizer's number of codes.
         codebook_size: usize,
     },
+    /// A frozen-codebook file could not be used.
+    #[error("frozen codebook file {path}: {reason}")]
+    CodebookFile {
+        /// The file.
+        path: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     /// Two usage accumulators of different codebook sizes were merged.
     #[error("cannot merge usage statistics of a {left}-code codebook with a {right}-code one")]
     UsageSizeMismatch {

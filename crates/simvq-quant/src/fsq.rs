@@ -136,7 +136,7 @@ impl<B: Backend> Fsq<B> {
         } else {
             const EPS: f32 = 1e-3;
             let half_l = |l: usize| (l - 1) as f32 * (1.0 + EPS) / 2.0;
-            let offset = |l: usize| if l % 2 == 0 { 0.5 } else { 0.0 };
+            let offset = |l: usize| if l.is_multiple_of(2) { 0.5 } else { 0.0 };
             let shift = self.row(|l| (offset(l) / half_l(l)).atanh(), &device);
             let bounded =
                 (z + shift).tanh() * self.row(half_l, &device) - self.row(offset, &device);

@@ -85,6 +85,6 @@ pub use fsq::{Fsq, FsqConfig};
 pub use quantizer::{
     CodebookQuantizer, CodebookSettings, LossWeights, QuantLoss, Quantizer, QuantizerOutput,
 };
-pub use simvq::{SimVq, SimVqConfig};
+pub use simvq::{FrozenCodebook, SimVq, SimVqConfig};
 pub use usage::CodebookUsage;
 pub use vq::{Vq, VqConfig};

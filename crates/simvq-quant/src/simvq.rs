@@ -7,8 +7,9 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::Linear;
-use burn::tensor::{backend::Backend, Distribution, Tensor};
+use burn::tensor::{backend::Backend, Distribution, Tensor, TensorData};
 use rand::{rngs::StdRng, SeedableRng};
+use safetensors::{Dtype, SafeTensors};
 
 use crate::codebook::{Codebook, DEFAULT_SEARCH_BUDGET_BYTES};
 use crate::error::QuantError;
@@ -48,26 +49,118 @@ pub struct SimVqConfig {
     /// How gradients cross the code selection (the reference: straight-through).
     #[config(default = "GradientEstimator::StraightThrough")]
     pub estimator: GradientEstimator,
+    /// Where `C` comes from: Gaussian (SimVQ) or a file of features (VQGAN-LC style).
+    #[config(default = "FrozenCodebook::Gaussian")]
+    pub frozen_codebook: FrozenCodebook,
+    /// Width of a Gaussian `C` when it should differ from `dim` (`W` then maps it to `dim`).
+    /// A file's `C` has the width of its rows.
+    pub frozen_codebook_dim: Option<usize>,
+}
+
+/// The source of SimVQ's frozen codebook `C`.
+#[derive(Config, Debug, PartialEq)]
+pub enum FrozenCodebook {
+    /// `C ~ N(0, width^-½)` drawn from the config's seed: SimVQ.
+    Gaussian,
+    /// The rows of the one 2-D tensor (f32, f16 or bf16) in this safetensors file, e.g.
+    /// features of real images, as VQGAN-LC's frozen codebook with a learned projector.
+    File(String),
+}
+
+impl FrozenCodebook {
+    /// The `[K, width]` codebook data.
+    fn load(&self, k: usize, width: usize, rng: &mut StdRng) -> Result<TensorData, QuantError> {
+        match self {
+            Self::Gaussian => {
+                let std = (width as f64).powf(-0.5);
+                Ok(TensorData::random::<f32, _, _>(
+                    [k, width],
+                    Distribution::Normal(0.0, std),
+                    rng,
+                ))
+            }
+            Self::File(path) => load_codebook_file(path, k),
+        }
+    }
+}
+
+/// Reads the single 2-D tensor of a safetensors file and checks it has `k` rows.
+fn load_codebook_file(path: &str, k: usize) -> Result<TensorData, QuantError> {
+    let fail = |reason: String| QuantError::CodebookFile {
+        path: path.to_string(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read it ({e})")))?;
+    let file = SafeTensors::deserialize(&bytes)
+        .map_err(|e| fail(format!("not a safetensors file ({e})")))?;
+    let names = file.names();
+    let [name] = names.as_slice() else {
+        return Err(fail(format!(
+            "expected exactly one tensor, found {}: {names:?}",
+            names.len()
+        )));
+    };
+    let view = file.tensor(name).map_err(|e| fail(e.to_string()))?;
+    let &[rows, width] = view.shape() else {
+        return Err(fail(format!(
+            "tensor `{name}` has shape {:?}; need [codes, width]",
+            view.shape()
+        )));
+    };
+    if rows != k {
+        return Err(fail(format!(
+            "tensor `{name}` has {rows} rows but codebook_size is {k}; set codebook_size = {rows}"
+        )));
+    }
+    let data = view.data();
+    let values: Vec<f32> = match view.dtype() {
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        Dtype::F16 => data
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        Dtype::BF16 => data
+            .chunks_exact(2)
+            .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        other => {
+            return Err(fail(format!(
+                "tensor `{name}` is {other:?}; need f32, f16 or bf16"
+            )))
+        }
+    };
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(fail(format!(
+            "tensor `{name}` holds a non-finite value at flat index {i}"
+        )));
+    }
+    Ok(TensorData::new(values, [rows, width]))
 }
 
 impl SimVqConfig {
-    /// Builds the quantizer: `C ~ N(0, dim^-½)`, and `W`, `b ~ U(±dim^-½)` (PyTorch's
-    /// `nn.Linear` default), all from `seed`.
+    /// Builds the quantizer: `C` from its source (by default `N(0, dim^-½)`), and `W`,
+    /// `b ~ U(±width^-½)` (PyTorch's `nn.Linear` default), all from `seed`.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<SimVq<B>, QuantError> {
         check_codebook_config(self.codebook_size, self.dim, self.beta)?;
         let mut rng = StdRng::seed_from_u64(self.seed);
         let (k, d) = (self.codebook_size, self.dim);
-        let std = (d as f64).powf(-0.5);
-        let frozen_codebook = seeded_param(
-            [k, d],
-            Distribution::Normal(0.0, std),
-            &mut rng,
-            !self.freeze_codebook,
-            device,
-        );
+        let width = self.frozen_codebook_dim.unwrap_or(d);
+        if width == 0 {
+            return Err(QuantError::InvalidConfig(
+                "frozen_codebook_dim must be at least 1".into(),
+            ));
+        }
+        let data = self.frozen_codebook.load(k, width, &mut rng)?;
+        let width = data.shape[1];
+        let frozen_codebook =
+            Param::from_data(data, device).set_require_grad(!self.freeze_codebook);
         // burn's Linear stores W as [d_in, d_out], i.e. PyTorch's weight transposed.
-        let uniform = Distribution::Uniform(-std, std);
-        let weight = seeded_param([d, d], uniform, &mut rng, true, device);
+        let bound = (width as f64).powf(-0.5);
+        let uniform = Distribution::Uniform(-bound, bound);
+        let weight = seeded_param([width, d], uniform, &mut rng, true, device);
         let bias = self
             .bias
             .then(|| seeded_param([d], uniform, &mut rng, true, device));
@@ -86,7 +179,7 @@ impl SimVqConfig {
 /// The SimVQ quantizer. Build it with [`SimVqConfig::init`].
 #[derive(Module, Debug)]
 pub struct SimVq<B: Backend> {
-    /// The random basis `C` (`[K, D]`). Not trained (unless the config says otherwise), but
+    /// The random basis `C` (`[K, width]`, width = `D` unless configured otherwise). Not trained (unless the config says otherwise), but
     /// saved and loaded with the module: it cannot be regenerated from a released checkpoint.
     pub frozen_codebook: Param<Tensor<B, 2>>,
     /// The learnable projection `W` (with bias `b`); `E = C·Wᵀ + b`.
@@ -106,7 +199,10 @@ impl<B: Backend> CodebookQuantizer<B> for SimVq<B> {
     }
 
     fn codebook_shape(&self) -> [usize; 2] {
-        self.frozen_codebook.dims()
+        [
+            self.frozen_codebook.dims()[0],
+            self.projection.weight.dims()[1],
+        ]
     }
 
     fn settings(&self) -> CodebookSettings {

@@ -21,7 +21,7 @@ fn parse(text: &str) -> QuantizerConfig {
 }
 
 #[test]
-fn toml_picks_any_quantizer_with_defaults_filled_in() {
+fn toml_picks_any_quantizer_by_name() {
     let simvq = parse(
         r#"
         [quantizer.SimVq]
@@ -34,6 +34,7 @@ fn toml_picks_any_quantizer_with_defaults_filled_in() {
         seed = 0
         search_budget_bytes = 268435456
         estimator = "Rotation"
+        frozen_codebook = "Gaussian"
         "#,
     );
     let QuantizerConfig::SimVq(config) = &simvq else {
@@ -44,6 +45,10 @@ fn toml_picks_any_quantizer_with_defaults_filled_in() {
         (1024, 16, 0.25)
     );
     assert_eq!(config.estimator, GradientEstimator::Rotation);
+    assert_eq!(
+        config.frozen_codebook_dim, None,
+        "optional fields may be left out"
+    );
     assert!(config.freeze_codebook && config.bias && !config.legacy);
 
     let fsq = parse(
