@@ -49,6 +49,38 @@ def simvq_rotation(seed):
     }
 
 
+def residual_simvq(name, seed, rotation):
+    torch.manual_seed(seed)
+    dim, k, q = 8, 32, 3
+    rvq = vqp.ResidualSimVQ(
+        dim=dim, num_quantizers=q, codebook_size=k, rotation_trick=rotation,
+        channel_first=True, quantize_dropout=True,
+    )
+    rvq.eval()  # all levels (dropout only in training); decoding a prefix needs quantize_dropout
+    x = torch.randn(2, dim, 5, requires_grad=True)
+    g = torch.randn(2, dim, 5)
+    quantized, indices, losses = rvq(x)
+    (losses.sum() + (quantized * g).sum()).backward()
+    return {
+        "name": name,
+        "rotation": rotation,
+        "dim": dim,
+        "codebook_size": k,
+        "num_quantizers": q,
+        "shape": list(x.shape),
+        "frozen_codebooks": [flat(layer.frozen_codebook) for layer in rvq.layers],
+        "weights_out_in": [flat(layer.code_transform.weight) for layer in rvq.layers],
+        "x": flat(x),
+        "upstream_grad": flat(g),
+        "indices": flat(indices),
+        "quantized": flat(quantized),
+        "losses": flat(losses),
+        "grad_x": flat(x.grad),
+        "grads_weight_out_in": [flat(layer.code_transform.weight.grad) for layer in rvq.layers],
+        "decoded_prefix_2": flat(rvq.get_output_from_indices(indices[..., :2])),
+    }
+
+
 def fsq(name, levels, shape, seed, dim=None, preserve_symmetry=False):
     torch.manual_seed(seed)
     q = vqp.FSQ(levels=levels, dim=dim, preserve_symmetry=preserve_symmetry)
@@ -80,6 +112,8 @@ def fsq(name, levels, shape, seed, dim=None, preserve_symmetry=False):
 def main():
     cases = [
         simvq_rotation(0),
+        residual_simvq("residual_simvq", 4, False),
+        residual_simvq("residual_simvq_rotation", 5, True),
         fsq("fsq_image", [8, 5, 5, 5], (2, 4, 3, 5), 1),
         # flat tokens as [batch, tokens, dim]: FSQ takes channels last for 3-D input
         fsq("fsq_projected", [8, 6, 5], (1, 16, 10), 2, dim=10),

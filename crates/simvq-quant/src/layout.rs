@@ -72,6 +72,18 @@ impl<const R: usize, const I: usize> ChannelFirst<R, I> {
         flat.reshape(channels_last).movedim(R - 1, 1)
     }
 
+    /// `[B·…, Q]` → `[B, ..., Q]`: per-level indices keep the level as their last axis.
+    pub(crate) fn index_map_with_levels<B: Backend>(
+        &self,
+        indices: Tensor<B, 2, Int>,
+    ) -> Tensor<B, R, Int> {
+        let mut shape = [0; R];
+        shape[0] = self.shape[0];
+        shape[1..R - 1].copy_from_slice(&self.shape[2..]);
+        shape[R - 1] = indices.dims()[1];
+        indices.reshape(shape)
+    }
+
     /// `[B·…]` → `[B, ...]`.
     pub(crate) fn index_map<B: Backend>(&self, indices: Tensor<B, 1, Int>) -> Tensor<B, I, Int> {
         let mut shape = [0; I];

@@ -73,6 +73,7 @@ mod fsq;
 mod init;
 mod layout;
 mod quantizer;
+mod residual;
 mod simvq;
 mod usage;
 mod vq;
@@ -85,6 +86,7 @@ pub use fsq::{Fsq, FsqConfig};
 pub use quantizer::{
     CodebookQuantizer, CodebookSettings, LossWeights, QuantLoss, Quantizer, QuantizerOutput,
 };
+pub use residual::{ResidualOutput, ResidualSimVq, ResidualSimVqConfig};
 pub use simvq::{FrozenCodebook, SimVq, SimVqConfig};
 pub use usage::CodebookUsage;
 pub use vq::{Vq, VqConfig};

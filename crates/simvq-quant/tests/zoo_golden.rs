@@ -6,7 +6,9 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde_json::Value;
-use simvq_quant::{Fsq, FsqConfig, GradientEstimator, Quantizer, QuantizerOutput, SimVqConfig};
+use simvq_quant::{
+    Fsq, FsqConfig, GradientEstimator, Quantizer, QuantizerOutput, ResidualSimVqConfig, SimVqConfig,
+};
 
 type B = Autodiff<Flex>;
 
@@ -287,4 +289,110 @@ fn fsq_matches_vector_quantize_pytorch() {
         flat["shape"] = serde_json::json!([dims[1], dims[2]]);
         check_fsq::<2, 1>(&flat, |q, z| q.forward(z), |q, i| q.decode_indices(i));
     }
+}
+
+fn floats_at(case: &Value, key: &str, level: usize) -> Vec<f32> {
+    case[key][level]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect()
+}
+
+fn check_residual(name: &str) {
+    let case = case(name);
+    let device = Default::default();
+    let usize_of = |key: &str| case[key].as_u64().unwrap() as usize;
+    let (d, k, q) = (
+        usize_of("dim"),
+        usize_of("codebook_size"),
+        usize_of("num_quantizers"),
+    );
+    let estimator = if case["rotation"].as_bool().unwrap() {
+        GradientEstimator::Rotation
+    } else {
+        GradientEstimator::StraightThrough
+    };
+    let quantizer = SimVqConfig::new(k, d)
+        .with_bias(false)
+        .with_estimator(estimator);
+    let mut rvq = ResidualSimVqConfig::new(q, quantizer)
+        .init::<B>(&device)
+        .unwrap();
+    for (i, level) in rvq.levels.iter_mut().enumerate() {
+        let c = TensorData::new(floats_at(&case, "frozen_codebooks", i), [k, d]);
+        level.frozen_codebook = Param::from_data(c, &device).set_require_grad(false);
+        let w = Tensor::<B, 2>::from_data(
+            TensorData::new(floats_at(&case, "weights_out_in", i), [d, d]),
+            &device,
+        );
+        level.projection.weight = Param::from_tensor(w.transpose());
+    }
+    let shape = shape::<3>(&case);
+    let x = Tensor::<B, 3>::from_data(TensorData::new(floats(&case, "x"), shape), &device)
+        .require_grad();
+    let g = Tensor::<B, 3>::from_data(
+        TensorData::new(floats(&case, "upstream_grad"), shape),
+        &device,
+    );
+    let out = rvq.forward_1d(x.clone(), q).unwrap();
+    assert_eq!(out.indices.dims(), [shape[0], shape[2], q]);
+    assert_eq!(
+        index_values(&out.indices),
+        ints(&case, "indices"),
+        "{name}: indices"
+    );
+    assert_close(
+        name,
+        "quantized",
+        &values(&out.quantized),
+        &floats(&case, "quantized"),
+        1e-5,
+    );
+    let losses: Vec<f32> = out.losses.iter().map(|l| l.total().into_scalar()).collect();
+    assert_close(name, "losses", &losses, &floats(&case, "losses"), 1e-5);
+
+    let prefix = rvq
+        .decode_indices_1d(out.indices.clone().narrow(2, 0, 2))
+        .unwrap();
+    assert_close(
+        name,
+        "decoded_prefix_2",
+        &values(&prefix),
+        &floats(&case, "decoded_prefix_2"),
+        1e-5,
+    );
+
+    let total = out
+        .losses
+        .iter()
+        .map(|l| l.total())
+        .reduce(|a, b| a + b)
+        .unwrap()
+        + (out.quantized * g).sum();
+    let grads = total.backward();
+    assert_close(
+        name,
+        "grad_x",
+        &values(&x.grad(&grads).unwrap()),
+        &floats(&case, "grad_x"),
+        1e-4,
+    );
+    for (i, level) in rvq.levels.iter().enumerate() {
+        let grad_w = level.projection.weight.grad(&grads).unwrap().transpose();
+        assert_close(
+            name,
+            "grad_w",
+            &values(&grad_w),
+            &floats_at(&case, "grads_weight_out_in", i),
+            1e-4,
+        );
+    }
+}
+
+#[test]
+fn residual_simvq_matches_vector_quantize_pytorch() {
+    check_residual("residual_simvq");
+    check_residual("residual_simvq_rotation");
 }
