@@ -119,10 +119,10 @@ impl<B: Backend> Codebook<B> {
     ) -> QuantizerOutput<B, 2, 1> {
         let indices = self.nearest(z.clone());
         let z_q = self.lookup(indices.clone());
-        let loss = QuantLoss {
-            commitment: mse(z_q.clone().detach(), z.clone()).mul_scalar(weights.commitment),
-            codebook: mse(z_q.clone(), z.clone().detach()).mul_scalar(weights.codebook),
-        };
+        let loss = QuantLoss::without_entropy(
+            mse(z_q.clone().detach(), z.clone()).mul_scalar(weights.commitment),
+            mse(z_q.clone(), z.clone().detach()).mul_scalar(weights.codebook),
+        );
         let quantized = estimator.apply(z, z_q);
         QuantizerOutput {
             quantized,
@@ -191,7 +191,7 @@ impl<B: Backend> Codebook<B> {
 }
 
 /// Mean of squared differences over all elements, as `torch.nn.functional.mse_loss`.
-fn mse<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 1> {
+pub(crate) fn mse<B: Backend>(a: Tensor<B, 2>, b: Tensor<B, 2>) -> Tensor<B, 1> {
     (a - b).square().mean()
 }
 

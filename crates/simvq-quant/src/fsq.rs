@@ -9,11 +9,13 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::Linear;
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 
 use crate::error::QuantError;
+use crate::estimator::GradientEstimator;
 use crate::layout::Layout;
+use crate::projection::{project, projections};
 use crate::quantizer::{QuantLoss, Quantizer, QuantizerOutput};
 
 /// Configuration of [`Fsq`].
@@ -68,16 +70,11 @@ impl FsqConfig {
         if dim == 0 {
             return invalid("dim must be at least 1".into());
         }
-        let projection = |from, to| {
-            (dim != quantized_dim).then(|| {
-                LinearConfig::new(from, to)
-                    .with_bias(self.projection_bias)
-                    .init(device)
-            })
-        };
+        let (project_in, project_out) =
+            projections(dim, quantized_dim, self.projection_bias, device);
         Ok(Fsq {
-            project_in: projection(dim, quantized_dim),
-            project_out: projection(quantized_dim, dim),
+            project_in,
+            project_out,
             levels: self.levels.clone(),
             preserve_symmetry: self.preserve_symmetry,
             dim,
@@ -131,7 +128,8 @@ impl<B: Backend> Fsq<B> {
         if self.preserve_symmetry {
             // (L − 1)(tanh z + 1)/2 + 1/2, floored, mapped back to [−1, 1].
             let bracket = (z.tanh() + 1.0) * self.row(|l| (l - 1) as f32 / 2.0, &device) + 0.5;
-            let floored = straight_through(bracket.clone(), bracket.floor());
+            let floored =
+                GradientEstimator::StraightThrough.apply(bracket.clone(), bracket.floor());
             floored * self.row(|l| 2.0 / (l - 1) as f32, &device) - 1.0
         } else {
             const EPS: f32 = 1e-3;
@@ -140,7 +138,8 @@ impl<B: Backend> Fsq<B> {
             let shift = self.row(|l| (offset(l) / half_l(l)).atanh(), &device);
             let bounded =
                 (z + shift).tanh() * self.row(half_l, &device) - self.row(offset, &device);
-            let rounded = straight_through(bounded.clone(), bounded.round());
+            let rounded =
+                GradientEstimator::StraightThrough.apply(bounded.clone(), bounded.round());
             rounded / self.row(|l| (l / 2) as f32, &device)
         }
     }
@@ -168,18 +167,6 @@ impl<B: Backend> Fsq<B> {
             (level - half_width.clone()) / half_width
         }
     }
-
-    fn project(layer: &Option<Linear<B>>, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        match layer {
-            Some(linear) => linear.forward(x),
-            None => x,
-        }
-    }
-}
-
-/// `value` in the forward pass, gradient of `x` (identity) in the backward pass.
-fn straight_through<B: Backend>(x: Tensor<B, 2>, value: Tensor<B, 2>) -> Tensor<B, 2> {
-    value.detach() + (x.clone() - x.detach())
 }
 
 impl<B: Backend> Quantizer<B> for Fsq<B> {
@@ -194,18 +181,15 @@ impl<B: Backend> Quantizer<B> for Fsq<B> {
     fn forward(&self, z: Tensor<B, 2>) -> crate::Result<QuantizerOutput<B, 2, 1>> {
         Layout::check(&z.dims(), self.dim)?;
         let device = z.device();
-        let codes = self.quantize_codes(Self::project(&self.project_in, z));
+        let codes = self.quantize_codes(project(&self.project_in, z));
         let indices = (self.level_indices(codes.clone().detach()) * self.basis(&device))
             .sum_dim(1)
             .squeeze_dim(1);
         let zero = Tensor::zeros([1], &device);
         Ok(QuantizerOutput {
-            quantized: Self::project(&self.project_out, codes),
+            quantized: project(&self.project_out, codes),
             indices,
-            loss: QuantLoss {
-                commitment: zero.clone(),
-                codebook: zero,
-            },
+            loss: QuantLoss::without_entropy(zero.clone(), zero),
         })
     }
 
@@ -218,7 +202,7 @@ impl<B: Backend> Quantizer<B> for Fsq<B> {
             &device,
         );
         let level_indices = (indices.unsqueeze_dim::<2>(1) / self.basis(&device)).remainder(levels);
-        Ok(Self::project(
+        Ok(project(
             &self.project_out,
             self.codes_of_levels(level_indices),
         ))

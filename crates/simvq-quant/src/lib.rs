@@ -72,6 +72,7 @@ mod estimator;
 mod fsq;
 mod init;
 mod layout;
+mod projection;
 mod quantizer;
 mod residual;
 mod simvq;

@@ -15,12 +15,25 @@ pub struct QuantLoss<B: Backend> {
     /// Codebook term, `w_c · mean((z_q − sg(z))²)`: pulls the codes (for SimVQ: `W`, `b`)
     /// towards the encoder output.
     pub codebook: Tensor<B, 1>,
+    /// Entropy penalty (LFQ/BSQ): confident per token, diverse over the batch. Zero for the
+    /// other quantizers.
+    pub entropy: Tensor<B, 1>,
 }
 
 impl<B: Backend> QuantLoss<B> {
+    /// The commitment and codebook terms, with no entropy penalty.
+    pub fn without_entropy(commitment: Tensor<B, 1>, codebook: Tensor<B, 1>) -> Self {
+        let entropy = Tensor::zeros([1], &commitment.device());
+        Self {
+            commitment,
+            codebook,
+            entropy,
+        }
+    }
+
     /// The summed loss to add to the training objective.
     pub fn total(&self) -> Tensor<B, 1> {
-        self.commitment.clone() + self.codebook.clone()
+        self.commitment.clone() + self.codebook.clone() + self.entropy.clone()
     }
 }
 

@@ -1,0 +1,27 @@
+//! The optional in/out projections of quantizers whose quantized space has its own width
+//! (FSQ: one axis per level, LFQ: one axis per bit), as vector-quantize-pytorch builds them.
+
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{backend::Backend, Tensor};
+
+/// `dim → inner` and `inner → dim` linear layers, or none when the widths agree.
+pub(crate) fn projections<B: Backend>(
+    dim: usize,
+    inner: usize,
+    bias: bool,
+    device: &B::Device,
+) -> (Option<Linear<B>>, Option<Linear<B>>) {
+    if dim == inner {
+        return (None, None);
+    }
+    let layer = |from, to| LinearConfig::new(from, to).with_bias(bias).init(device);
+    (Some(layer(dim, inner)), Some(layer(inner, dim)))
+}
+
+/// `x` through `layer`, or unchanged without one.
+pub(crate) fn project<B: Backend>(layer: &Option<Linear<B>>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    match layer {
+        Some(linear) => linear.forward(x),
+        None => x,
+    }
+}
