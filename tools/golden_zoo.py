@@ -109,6 +109,43 @@ def fsq(name, levels, shape, seed, dim=None, preserve_symmetry=False):
     return case
 
 
+def lfq(name, seed, codebook_size, shape, dim=None, spherical=False, commitment=0.0):
+    torch.manual_seed(seed)
+    q = vqp.LFQ(
+        codebook_size=codebook_size, dim=dim, spherical=spherical,
+        commitment_loss_weight=commitment,
+    )
+    q.train()  # the entropy penalty is only computed in training mode
+    z = torch.randn(*shape).requires_grad_()
+    g = torch.randn(*shape)
+    (out, indices, aux_loss), breakdown = q(z, return_loss_breakdown=True)
+    (aux_loss + (out * g).sum()).backward()
+    case = {
+        "name": name,
+        "codebook_size": codebook_size,
+        "dim": dim,
+        "spherical": spherical,
+        "commitment_loss_weight": commitment,
+        "shape": list(shape),
+        "z": flat(z),
+        "upstream_grad": flat(g),
+        "quantized": flat(out),
+        "indices": flat(indices),
+        "aux_loss": aux_loss.item(),
+        "per_sample_entropy": breakdown.per_sample_entropy.item(),
+        "codebook_entropy": breakdown.batch_entropy.item(),
+        "commitment": breakdown.commitment.item(),
+        "grad_z": flat(z.grad),
+        "decoded": flat(q.indices_to_codes(indices)),
+    }
+    if q.has_projections:
+        case["project_in_weight_out_in"] = flat(q.project_in.weight)
+        case["project_in_bias"] = flat(q.project_in.bias)
+        case["project_out_weight_out_in"] = flat(q.project_out.weight)
+        case["project_out_bias"] = flat(q.project_out.bias)
+    return case
+
+
 def main():
     cases = [
         simvq_rotation(0),
@@ -118,6 +155,10 @@ def main():
         # flat tokens as [batch, tokens, dim]: FSQ takes channels last for 3-D input
         fsq("fsq_projected", [8, 6, 5], (1, 16, 10), 2, dim=10),
         fsq("fsq_symmetric", [2, 4, 3], (1, 20, 3), 3, preserve_symmetry=True),
+        # LFQ on tokens [1, N, D] (channels last), small K so the entropy is over all codes
+        lfq("lfq", 6, 16, (1, 24, 4)),
+        lfq("lfq_projected", 7, 32, (1, 24, 6), dim=6, commitment=0.25),
+        lfq("bsq", 8, 16, (1, 24, 4), spherical=True, commitment=0.25),
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({

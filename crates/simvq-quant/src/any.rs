@@ -7,6 +7,7 @@ use burn::tensor::{backend::Backend, Int, Tensor};
 
 use crate::error::QuantError;
 use crate::fsq::{Fsq, FsqConfig};
+use crate::lfq::{Lfq, LfqConfig};
 use crate::quantizer::{Quantizer, QuantizerOutput};
 use crate::simvq::{SimVq, SimVqConfig};
 use crate::vq::{Vq, VqConfig};
@@ -26,6 +27,8 @@ pub enum QuantizerConfig {
     Vq(VqConfig),
     /// Finite scalar quantization.
     Fsq(FsqConfig),
+    /// Lookup-free quantization (and BSQ with `spherical = true`).
+    Lfq(LfqConfig),
 }
 
 impl QuantizerConfig {
@@ -35,6 +38,7 @@ impl QuantizerConfig {
             Self::SimVq(config) => AnyQuantizer::SimVq(config.init(device)?),
             Self::Vq(config) => AnyQuantizer::Vq(config.init(device)?),
             Self::Fsq(config) => AnyQuantizer::Fsq(config.init(device)?),
+            Self::Lfq(config) => AnyQuantizer::Lfq(config.init(device)?),
         })
     }
 }
@@ -48,6 +52,8 @@ pub enum AnyQuantizer<B: Backend> {
     Vq(Vq<B>),
     /// See [`Fsq`].
     Fsq(Fsq<B>),
+    /// See [`Lfq`].
+    Lfq(Lfq<B>),
 }
 
 impl<B: Backend> AnyQuantizer<B> {
@@ -56,6 +62,7 @@ impl<B: Backend> AnyQuantizer<B> {
             Self::SimVq(q) => q,
             Self::Vq(q) => q,
             Self::Fsq(q) => q,
+            Self::Lfq(q) => q,
         }
     }
 }

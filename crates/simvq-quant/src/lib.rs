@@ -72,6 +72,7 @@ mod estimator;
 mod fsq;
 mod init;
 mod layout;
+mod lfq;
 mod projection;
 mod quantizer;
 mod residual;
@@ -84,6 +85,7 @@ pub use codebook::{Codebook, SearchTiling, DEFAULT_SEARCH_BUDGET_BYTES};
 pub use error::{QuantError, Result};
 pub use estimator::GradientEstimator;
 pub use fsq::{Fsq, FsqConfig};
+pub use lfq::{Lfq, LfqConfig};
 pub use quantizer::{
     CodebookQuantizer, CodebookSettings, LossWeights, QuantLoss, Quantizer, QuantizerOutput,
 };

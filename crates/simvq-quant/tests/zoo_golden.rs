@@ -7,7 +7,8 @@ use burn::nn::Linear;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde_json::Value;
 use simvq_quant::{
-    Fsq, FsqConfig, GradientEstimator, Quantizer, QuantizerOutput, ResidualSimVqConfig, SimVqConfig,
+    Fsq, FsqConfig, GradientEstimator, LfqConfig, Quantizer, QuantizerOutput, ResidualSimVqConfig,
+    SimVqConfig,
 };
 
 type B = Autodiff<Flex>;
@@ -395,4 +396,91 @@ fn check_residual(name: &str) {
 fn residual_simvq_matches_vector_quantize_pytorch() {
     check_residual("residual_simvq");
     check_residual("residual_simvq_rotation");
+}
+
+#[test]
+fn lfq_and_bsq_match_vector_quantize_pytorch() {
+    for name in ["lfq", "lfq_projected", "bsq"] {
+        let mut case = case(name);
+        let device = Default::default();
+        let k = case["codebook_size"].as_u64().unwrap() as usize;
+        let dim = case["dim"].as_u64().map(|d| d as usize);
+        let bits = k.trailing_zeros() as usize;
+        let mut lfq = LfqConfig::new(k)
+            .with_dim(dim)
+            .with_spherical(case["spherical"].as_bool().unwrap())
+            .with_commitment_loss_weight(case["commitment_loss_weight"].as_f64().unwrap())
+            .init::<B>(&device)
+            .unwrap();
+        if let Some(d) = dim {
+            lfq.project_in = Some(linear(
+                &case,
+                "project_in_weight_out_in",
+                "project_in_bias",
+                d,
+                bits,
+            ));
+            lfq.project_out = Some(linear(
+                &case,
+                "project_out_weight_out_in",
+                "project_out_bias",
+                bits,
+                d,
+            ));
+        }
+        // Stored as [1, N, D] channels-last: our flat [N, D].
+        let dims: Vec<u64> = case["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        case["shape"] = serde_json::json!([dims[1], dims[2]]);
+        let shape = shape::<2>(&case);
+        let z = Tensor::<B, 2>::from_data(TensorData::new(floats(&case, "z"), shape), &device)
+            .require_grad();
+        let g = Tensor::<B, 2>::from_data(
+            TensorData::new(floats(&case, "upstream_grad"), shape),
+            &device,
+        );
+        let out = lfq.forward(z.clone()).unwrap();
+        assert_eq!(
+            index_values(&out.indices),
+            ints(&case, "indices"),
+            "{name}: indices"
+        );
+        assert_close(
+            name,
+            "quantized",
+            &values(&out.quantized),
+            &floats(&case, "quantized"),
+            1e-5,
+        );
+        assert_close(
+            name,
+            "decoded",
+            &values(&lfq.decode_indices(out.indices.clone()).unwrap()),
+            &floats(&case, "decoded"),
+            1e-5,
+        );
+        let scalar = |key: &str| case[key].as_f64().unwrap() as f32;
+        let total: f32 = out.loss.total().into_scalar();
+        assert_close(name, "aux_loss", &[total], &[scalar("aux_loss")], 1e-4);
+        let commitment: f32 = out.loss.commitment.clone().into_scalar();
+        assert_close(
+            name,
+            "commitment",
+            &[commitment],
+            &[scalar("commitment") * scalar("commitment_loss_weight")],
+            1e-5,
+        );
+        let grads = (out.loss.total() + (out.quantized * g).sum()).backward();
+        assert_close(
+            name,
+            "grad_z",
+            &values(&z.grad(&grads).unwrap()),
+            &floats(&case, "grad_z"),
+            1e-4,
+        );
+    }
 }
