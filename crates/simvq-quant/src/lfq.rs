@@ -18,7 +18,7 @@ use crate::codebook::mse;
 use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::layout::Layout;
-use crate::projection::{project, projections};
+use crate::projection::{l2_normalize, project, projections};
 use crate::quantizer::{QuantLoss, Quantizer, QuantizerOutput};
 
 /// Probabilities are clamped to this before taking logs, as vector-quantize-pytorch does.
@@ -230,10 +230,4 @@ impl<B: Backend> Quantizer<B> for Lfq<B> {
         crate::quantizer::check_indices(&indices, self.codebook_size())?;
         Ok(project(&self.project_out, self.codes_of(indices)))
     }
-}
-
-/// `x / max(‖x‖, 1e-6)` per row, as `torch.nn.functional.normalize`.
-fn l2_normalize<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
-    let norm = x.clone().square().sum_dim(1).sqrt().clamp_min(1e-6);
-    x / norm
 }

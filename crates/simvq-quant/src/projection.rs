@@ -1,5 +1,6 @@
 //! The optional in/out projections of quantizers whose quantized space has its own width
-//! (FSQ: one axis per level, LFQ: one axis per bit), as vector-quantize-pytorch builds them.
+//! (FSQ: one axis per level, LFQ: one axis per bit, factorized VQ), as vector-quantize-pytorch
+//! builds them, and the l2 normalisation of cosine-similarity codebooks.
 
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{backend::Backend, Tensor};
@@ -24,4 +25,10 @@ pub(crate) fn project<B: Backend>(layer: &Option<Linear<B>>, x: Tensor<B, 2>) ->
         Some(linear) => linear.forward(x),
         None => x,
     }
+}
+
+/// `x / max(‖x‖, 1e-6)` per row, as `torch.nn.functional.normalize`.
+pub(crate) fn l2_normalize<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let norm = x.clone().square().sum_dim(1).sqrt().clamp_min(1e-6);
+    x / norm
 }

@@ -137,11 +137,25 @@ pub trait CodebookQuantizer<B: Backend> {
     /// The effective codebook now (with its autodiff graph while training).
     fn codebook(&self) -> Codebook<B>;
 
-    /// `[K, D]`, without building the codebook.
-    fn codebook_shape(&self) -> [usize; 2];
+    /// Number of codes `K`, without building the codebook.
+    fn num_codes(&self) -> usize;
 
-    /// Loss weights and search budget.
+    /// Width `D` of the features the quantizer takes and returns.
+    fn feature_dim(&self) -> usize;
+
+    /// Loss weights, search budget, gradient estimator.
     fn settings(&self) -> CodebookSettings;
+
+    /// Features `[N, D]` → the codebook's space (a projection, a normalisation), where the
+    /// search and the loss happen. Identity unless the quantizer says otherwise.
+    fn to_codebook_space(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+        z
+    }
+
+    /// The codebook's space → features `[N, D]`. Identity unless the quantizer says otherwise.
+    fn from_codebook_space(&self, codes: Tensor<B, 2>) -> Tensor<B, 2> {
+        codes
+    }
 }
 
 /// Implements [`Quantizer`] for a [`CodebookQuantizer`] type: search, straight-through output
@@ -151,11 +165,11 @@ macro_rules! impl_quantizer_for_codebook {
     ($type:ident) => {
         impl<B: Backend> $crate::quantizer::Quantizer<B> for $type<B> {
             fn codebook_size(&self) -> usize {
-                $crate::quantizer::CodebookQuantizer::codebook_shape(self)[0]
+                $crate::quantizer::CodebookQuantizer::num_codes(self)
             }
 
             fn dim(&self) -> usize {
-                $crate::quantizer::CodebookQuantizer::codebook_shape(self)[1]
+                $crate::quantizer::CodebookQuantizer::feature_dim(self)
             }
 
             fn forward(
@@ -180,19 +194,23 @@ pub(crate) fn codebook_forward<B: Backend, Q: CodebookQuantizer<B>>(
     quantizer: &Q,
     z: Tensor<B, 2>,
 ) -> Result<QuantizerOutput<B, 2, 1>> {
-    Layout::check(&z.dims(), quantizer.codebook_shape()[1])?;
+    Layout::check(&z.dims(), quantizer.feature_dim())?;
     let settings = quantizer.settings();
-    Ok(quantizer
-        .codebook()
-        .quantize(z, settings.loss_weights, settings.estimator))
+    let mut out = quantizer.codebook().quantize(
+        quantizer.to_codebook_space(z),
+        settings.loss_weights,
+        settings.estimator,
+    );
+    out.quantized = quantizer.from_codebook_space(out.quantized);
+    Ok(out)
 }
 
 pub(crate) fn codebook_decode<B: Backend, Q: CodebookQuantizer<B>>(
     quantizer: &Q,
     indices: Tensor<B, 1, Int>,
 ) -> Result<Tensor<B, 2>> {
-    check_indices(&indices, quantizer.codebook_shape()[0])?;
-    Ok(quantizer.codebook().lookup(indices))
+    check_indices(&indices, quantizer.num_codes())?;
+    Ok(quantizer.from_codebook_space(quantizer.codebook().lookup(indices)))
 }
 
 fn forward_channel_first<B, Q, const R: usize, const I: usize>(

@@ -198,11 +198,12 @@ impl<B: Backend> CodebookQuantizer<B> for SimVq<B> {
         Codebook::new(codes, self.settings.search_budget_bytes)
     }
 
-    fn codebook_shape(&self) -> [usize; 2] {
-        [
-            self.frozen_codebook.dims()[0],
-            self.projection.weight.dims()[1],
-        ]
+    fn num_codes(&self) -> usize {
+        self.frozen_codebook.dims()[0]
+    }
+
+    fn feature_dim(&self) -> usize {
+        self.projection.weight.dims()[1]
     }
 
     fn settings(&self) -> CodebookSettings {

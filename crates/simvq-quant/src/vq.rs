@@ -1,11 +1,14 @@
-//! The plain VQ baseline (VQ-VAE / taming's `VectorQuantizer2`): a learnable `[K, D]` codebook.
+//! Plain VQ (VQ-VAE / taming's `VectorQuantizer2`, Table 1's "VQGAN"): a learnable codebook.
 //!
 //! Only the selected codes receive gradient, so codes that lose the nearest-neighbour race stop
-//! moving and die: the codebook collapse SimVQ was made to fix. Kept minimal here so the
-//! collapse can be shown next to SimVQ on the same data.
+//! moving and die: the codebook collapse SimVQ was made to fix. Options give Table 1's
+//! "VQGAN-FC" (ViT-VQGAN's factorized codes): look codes up in a low-dimensional space
+//! (`codebook_dim`, with linear projections in and out) and l2-normalise inputs and codes
+//! (`l2_normalize`), so the search is by cosine similarity.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
+use burn::nn::Linear;
 use burn::tensor::{backend::Backend, Distribution, Tensor};
 use rand::{rngs::StdRng, SeedableRng};
 
@@ -13,6 +16,7 @@ use crate::codebook::{Codebook, DEFAULT_SEARCH_BUDGET_BYTES};
 use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::init::{check_codebook_config, seeded_param};
+use crate::projection::{l2_normalize, project, projections};
 use crate::quantizer::{
     impl_quantizer_for_codebook, CodebookQuantizer, CodebookSettings, LossWeights,
 };
@@ -39,23 +43,43 @@ pub struct VqConfig {
     /// How gradients cross the code selection (the reference: straight-through).
     #[config(default = "GradientEstimator::StraightThrough")]
     pub estimator: GradientEstimator,
+    /// Width of the codes when it should differ from `dim` (factorized lookup, e.g. 8 or 32
+    /// in VQGAN-FC); linear projections map features in and out.
+    pub codebook_dim: Option<usize>,
+    /// Normalise inputs and codes to unit length before the search (cosine similarity).
+    #[config(default = false)]
+    pub l2_normalize: bool,
+    /// Give the projections a bias.
+    #[config(default = true)]
+    pub projection_bias: bool,
 }
 
 impl VqConfig {
     /// Builds the quantizer with codes `~ U(±1/K)`, taming's initialisation.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<Vq<B>, QuantError> {
         check_codebook_config(self.codebook_size, self.dim, self.beta)?;
+        let codebook_dim = self.codebook_dim.unwrap_or(self.dim);
+        if codebook_dim == 0 {
+            return Err(QuantError::InvalidConfig(
+                "codebook_dim must be at least 1".into(),
+            ));
+        }
         let mut rng = StdRng::seed_from_u64(self.seed);
         let bound = 1.0 / self.codebook_size as f64;
         let codebook = seeded_param(
-            [self.codebook_size, self.dim],
+            [self.codebook_size, codebook_dim],
             Distribution::Uniform(-bound, bound),
             &mut rng,
             true,
             device,
         );
+        let (project_in, project_out) =
+            projections(self.dim, codebook_dim, self.projection_bias, device);
         Ok(Vq {
             codebook,
+            project_in,
+            project_out,
+            l2_normalize: self.l2_normalize,
             settings: CodebookSettings {
                 loss_weights: LossWeights::from_beta(self.beta, self.legacy),
                 search_budget_bytes: self.search_budget_bytes,
@@ -68,19 +92,50 @@ impl VqConfig {
 /// Plain vector quantizer with a directly learned codebook. Build it with [`VqConfig::init`].
 #[derive(Module, Debug)]
 pub struct Vq<B: Backend> {
-    /// The codes `[K, D]`, trained by the codebook loss term.
+    /// The codes `[K, codebook_dim]`, trained by the codebook loss term.
     pub codebook: Param<Tensor<B, 2>>,
+    /// `dim → codebook_dim`, when they differ.
+    pub project_in: Option<Linear<B>>,
+    /// `codebook_dim → dim`, when they differ.
+    pub project_out: Option<Linear<B>>,
+    l2_normalize: bool,
     #[module(skip)]
     settings: CodebookSettings,
 }
 
+impl<B: Backend> Vq<B> {
+    fn maybe_normalize(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        if self.l2_normalize {
+            l2_normalize(x)
+        } else {
+            x
+        }
+    }
+}
+
 impl<B: Backend> CodebookQuantizer<B> for Vq<B> {
     fn codebook(&self) -> Codebook<B> {
-        Codebook::new(self.codebook.val(), self.settings.search_budget_bytes)
+        let codes = self.maybe_normalize(self.codebook.val());
+        Codebook::new(codes, self.settings.search_budget_bytes)
     }
 
-    fn codebook_shape(&self) -> [usize; 2] {
-        self.codebook.dims()
+    fn num_codes(&self) -> usize {
+        self.codebook.dims()[0]
+    }
+
+    fn feature_dim(&self) -> usize {
+        match &self.project_in {
+            Some(linear) => linear.weight.dims()[0],
+            None => self.codebook.dims()[1],
+        }
+    }
+
+    fn to_codebook_space(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.maybe_normalize(project(&self.project_in, z))
+    }
+
+    fn from_codebook_space(&self, codes: Tensor<B, 2>) -> Tensor<B, 2> {
+        project(&self.project_out, codes)
     }
 
     fn settings(&self) -> CodebookSettings {

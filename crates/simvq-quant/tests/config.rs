@@ -82,7 +82,8 @@ fn toml_picks_any_quantizer_by_name() {
 fn vq_toml(codebook_size: usize, dim: usize) -> String {
     format!(
         "[quantizer.Vq]\ncodebook_size = {codebook_size}\ndim = {dim}\nbeta = 0.25\nlegacy = false\n\
-         seed = 0\nsearch_budget_bytes = 1048576\nestimator = \"StraightThrough\"\n"
+         seed = 0\nsearch_budget_bytes = 1048576\nestimator = \"StraightThrough\"\n\
+         l2_normalize = false\nprojection_bias = true\n"
     )
 }
 
