@@ -148,12 +148,12 @@ pub trait CodebookQuantizer<B: Backend> {
 
     /// Features `[N, D]` → the codebook's space (a projection, a normalisation), where the
     /// search and the loss happen. Identity unless the quantizer says otherwise.
-    fn into_codebook_space(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+    fn project_to_codebook(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
         z
     }
 
     /// The codebook's space → features `[N, D]`. Identity unless the quantizer says otherwise.
-    fn out_of_codebook_space(&self, codes: Tensor<B, 2>) -> Tensor<B, 2> {
+    fn project_from_codebook(&self, codes: Tensor<B, 2>) -> Tensor<B, 2> {
         codes
     }
 }
@@ -197,11 +197,11 @@ pub(crate) fn codebook_forward<B: Backend, Q: CodebookQuantizer<B>>(
     Layout::check(&z.dims(), quantizer.feature_dim())?;
     let settings = quantizer.settings();
     let mut out = quantizer.codebook().quantize(
-        quantizer.into_codebook_space(z),
+        quantizer.project_to_codebook(z),
         settings.loss_weights,
         settings.estimator,
     );
-    out.quantized = quantizer.out_of_codebook_space(out.quantized);
+    out.quantized = quantizer.project_from_codebook(out.quantized);
     Ok(out)
 }
 
@@ -210,7 +210,7 @@ pub(crate) fn codebook_decode<B: Backend, Q: CodebookQuantizer<B>>(
     indices: Tensor<B, 1, Int>,
 ) -> Result<Tensor<B, 2>> {
     check_indices(&indices, quantizer.num_codes())?;
-    Ok(quantizer.out_of_codebook_space(quantizer.codebook().lookup(indices)))
+    Ok(quantizer.project_from_codebook(quantizer.codebook().lookup(indices)))
 }
 
 fn forward_channel_first<B, Q, const R: usize, const I: usize>(

@@ -130,11 +130,11 @@ impl<B: Backend> CodebookQuantizer<B> for Vq<B> {
         }
     }
 
-    fn into_codebook_space(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+    fn project_to_codebook(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
         self.maybe_normalize(project(&self.project_in, z))
     }
 
-    fn out_of_codebook_space(&self, codes: Tensor<B, 2>) -> Tensor<B, 2> {
+    fn project_from_codebook(&self, codes: Tensor<B, 2>) -> Tensor<B, 2> {
         project(&self.project_out, codes)
     }
 
