@@ -6,6 +6,8 @@ Cases:
     indices, quantized output, loss, gradients of the input and of W.
   * FSQ (`vector_quantize_pytorch.FSQ`): plain, with in/out projections, and with
     preserve_symmetry; outputs, indices, input gradients and decoded indices.
+  * ResidualSimVQ (straight-through and rotation trick), LFQ and BSQ (`LFQ(spherical=True)`),
+    and the EMA codebook of `VectorQuantize` over two training steps.
 
 Writes crates/simvq-quant/tests/fixtures/zoo_golden.json. Needs torch and
 vector-quantize-pytorch (pip install torch vector-quantize-pytorch==1.32.0); CI never runs it.
@@ -146,6 +148,33 @@ def lfq(name, seed, codebook_size, shape, dim=None, spherical=False, commitment=
     return case
 
 
+def ema_vq(name, seed):
+    torch.manual_seed(seed)
+    dim, k = 8, 16
+    q = vqp.VectorQuantize(
+        dim=dim, codebook_size=k, decay=0.8, commitment_weight=0.25, rotation_trick=False,
+        kmeans_init=False, threshold_ema_dead_code=0,
+    )
+    q.train()
+    embed = q._codebook.embed.detach().clone()
+    steps = []
+    for _ in range(2):
+        x = torch.randn(1, 40, dim).requires_grad_()
+        quantized, indices, loss = q(x)
+        quantized.sum().backward()
+        steps.append({
+            "x": flat(x),
+            "indices": flat(indices),
+            "quantized": flat(quantized),
+            "loss": loss.item(),
+            "grad_x": flat(x.grad),
+            "codebook_after": flat(q._codebook.embed),
+            "cluster_size_after": flat(q._codebook.cluster_size),
+        })
+    return {"name": name, "dim": dim, "codebook_size": k, "decay": 0.8, "beta": 0.25,
+            "initial_codebook": flat(embed), "steps": steps}
+
+
 def main():
     cases = [
         simvq_rotation(0),
@@ -159,6 +188,7 @@ def main():
         lfq("lfq", 6, 16, (1, 24, 4)),
         lfq("lfq_projected", 7, 32, (1, 24, 6), dim=6, commitment=0.25),
         lfq("bsq", 8, 16, (1, 24, 4), spherical=True, commitment=0.25),
+        ema_vq("ema_vq", 9),
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({

@@ -5,6 +5,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Int, Tensor};
 
+use crate::ema_vq::{EmaVq, EmaVqConfig};
 use crate::error::QuantError;
 use crate::fsq::{Fsq, FsqConfig};
 use crate::lfq::{Lfq, LfqConfig};
@@ -23,8 +24,10 @@ use crate::vq::{Vq, VqConfig};
 pub enum QuantizerConfig {
     /// SimVQ: frozen random codebook re-parameterised by a linear layer.
     SimVq(SimVqConfig),
-    /// Plain VQ with a learned codebook.
+    /// Plain VQ with a learned codebook (optionally factorized and l2-normalised: VQGAN-FC).
     Vq(VqConfig),
+    /// VQ with an EMA codebook, k-means initialisation and dead-code replacement.
+    EmaVq(EmaVqConfig),
     /// Finite scalar quantization.
     Fsq(FsqConfig),
     /// Lookup-free quantization (and BSQ with `spherical = true`).
@@ -37,6 +40,7 @@ impl QuantizerConfig {
         Ok(match self {
             Self::SimVq(config) => AnyQuantizer::SimVq(config.init(device)?),
             Self::Vq(config) => AnyQuantizer::Vq(config.init(device)?),
+            Self::EmaVq(config) => AnyQuantizer::EmaVq(config.init(device)?),
             Self::Fsq(config) => AnyQuantizer::Fsq(config.init(device)?),
             Self::Lfq(config) => AnyQuantizer::Lfq(config.init(device)?),
         })
@@ -50,6 +54,8 @@ pub enum AnyQuantizer<B: Backend> {
     SimVq(SimVq<B>),
     /// See [`Vq`].
     Vq(Vq<B>),
+    /// See [`EmaVq`].
+    EmaVq(EmaVq<B>),
     /// See [`Fsq`].
     Fsq(Fsq<B>),
     /// See [`Lfq`].
@@ -61,6 +67,7 @@ impl<B: Backend> AnyQuantizer<B> {
         match self {
             Self::SimVq(q) => q,
             Self::Vq(q) => q,
+            Self::EmaVq(q) => q,
             Self::Fsq(q) => q,
             Self::Lfq(q) => q,
         }

@@ -67,6 +67,7 @@
 
 mod any;
 mod codebook;
+mod ema_vq;
 mod error;
 mod estimator;
 mod fsq;
@@ -82,6 +83,7 @@ mod vq;
 
 pub use any::{AnyQuantizer, QuantizerConfig};
 pub use codebook::{Codebook, SearchTiling, DEFAULT_SEARCH_BUDGET_BYTES};
+pub use ema_vq::{EmaVq, EmaVqConfig};
 pub use error::{QuantError, Result};
 pub use estimator::GradientEstimator;
 pub use fsq::{Fsq, FsqConfig};

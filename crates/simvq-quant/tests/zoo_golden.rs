@@ -7,8 +7,8 @@ use burn::nn::Linear;
 use burn::tensor::{Int, Tensor, TensorData};
 use serde_json::Value;
 use simvq_quant::{
-    Fsq, FsqConfig, GradientEstimator, LfqConfig, Quantizer, QuantizerOutput, ResidualSimVqConfig,
-    SimVqConfig,
+    EmaVqConfig, Fsq, FsqConfig, GradientEstimator, LfqConfig, Quantizer, QuantizerOutput,
+    ResidualSimVqConfig, SimVqConfig,
 };
 
 type B = Autodiff<Flex>;
@@ -481,6 +481,77 @@ fn lfq_and_bsq_match_vector_quantize_pytorch() {
             &values(&z.grad(&grads).unwrap()),
             &floats(&case, "grad_z"),
             1e-4,
+        );
+    }
+}
+
+#[test]
+fn ema_codebook_matches_vector_quantize_pytorch_over_two_steps() {
+    let case = case("ema_vq");
+    let device = Default::default();
+    let (k, d) = (
+        case["codebook_size"].as_u64().unwrap() as usize,
+        case["dim"].as_u64().unwrap() as usize,
+    );
+    let vq = EmaVqConfig::new(k, d)
+        .with_decay(case["decay"].as_f64().unwrap())
+        .with_beta(case["beta"].as_f64().unwrap())
+        .init::<B>(&device)
+        .unwrap();
+    let initial = Tensor::<B, 2>::from_data(
+        TensorData::new(floats(&case, "initial_codebook"), [k, d]),
+        &device,
+    );
+    vq.codebook.update(initial.clone());
+    vq.embed_sum.update(initial);
+    for (step, expected) in case["steps"].as_array().unwrap().iter().enumerate() {
+        let name = format!("ema_vq step {step}");
+        let x = Tensor::<B, 2>::from_data(TensorData::new(floats(expected, "x"), [40, d]), &device)
+            .require_grad();
+        let out = vq.forward(x.clone()).unwrap();
+        assert_eq!(
+            index_values(&out.indices),
+            ints(expected, "indices"),
+            "{name}: indices"
+        );
+        assert_close(
+            &name,
+            "quantized",
+            &values(&out.quantized),
+            &floats(expected, "quantized"),
+            1e-5,
+        );
+        let loss: f32 = out.loss.total().into_scalar();
+        assert_close(
+            &name,
+            "loss",
+            &[loss],
+            &[expected["loss"].as_f64().unwrap() as f32],
+            1e-5,
+        );
+        let grad = x.grad(&out.quantized.sum().backward()).unwrap();
+        assert_close(
+            &name,
+            "grad_x",
+            &values(&grad),
+            &floats(expected, "grad_x"),
+            1e-5,
+        );
+        let codes = vq.codebook().codes();
+        assert_close(
+            &name,
+            "codebook_after",
+            &values(&codes),
+            &floats(expected, "codebook_after"),
+            1e-5,
+        );
+        let sizes = vq.cluster_size.value_sync();
+        assert_close(
+            &name,
+            "cluster_size_after",
+            &values(&sizes),
+            &floats(expected, "cluster_size_after"),
+            1e-5,
         );
     }
 }
