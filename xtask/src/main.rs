@@ -24,7 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train SimVQ and plain VQ side by side on generated data and print their utilization.
+    /// Train SimVQ and plain VQ (with --all: every quantizer) side by side on generated data and
+    /// print their utilization.
     QuantDemo {
         #[command(flatten)]
         args: quant_demo::DemoArgs,
@@ -74,27 +75,7 @@ fn main() -> Result<()> {
             json,
         } => {
             let curves = dispatch!(backend, |B, device| quant_demo::run::<B>(&args, &device))?;
-            println!(
-                "{:<6} {:>6} {:>12} {:>11} {:>10}",
-                "", "step", "utilization", "perplexity", "loss"
-            );
-            for curve in &curves {
-                for (step, utilization, perplexity, loss) in &curve.points {
-                    println!(
-                        "{:<6} {step:>6} {:>11.1}% {perplexity:>11.1} {loss:>10.5}",
-                        curve.name,
-                        100.0 * utilization
-                    );
-                }
-            }
-            for curve in &curves {
-                println!(
-                    "{}: {:.1}% of {} codes in use on held-out data",
-                    curve.name,
-                    100.0 * curve.final_utilization(),
-                    args.codebook_size
-                );
-            }
+            print!("{}", quant_demo::report(&curves));
             write_json(
                 &json,
                 &serde_json::json!({ "args": args, "curves": curves }),
