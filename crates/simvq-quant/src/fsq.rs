@@ -12,6 +12,8 @@ use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 
+use rand::{rngs::StdRng, SeedableRng};
+
 use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::layout::Layout;
@@ -30,13 +32,16 @@ pub struct FsqConfig {
     /// Give the projections a bias.
     #[config(default = true)]
     pub projection_bias: bool,
+    /// Seed of the projections.
+    #[config(default = 0)]
+    pub seed: u64,
     /// Use the symmetry-preserving bound (needed for levels of 2).
     #[config(default = false)]
     pub preserve_symmetry: bool,
 }
 
 impl FsqConfig {
-    /// Builds the quantizer (projections initialised as burn's `Linear`, i.e. as PyTorch's).
+    /// Builds the quantizer (projections initialised as PyTorch's `nn.Linear`, from `seed`).
     pub fn init<B: Backend>(&self, device: &B::Device) -> core::result::Result<Fsq<B>, QuantError> {
         let invalid = |msg: String| Err(QuantError::InvalidConfig(msg));
         if self.levels.is_empty() {
@@ -70,8 +75,13 @@ impl FsqConfig {
         if dim == 0 {
             return invalid("dim must be at least 1".into());
         }
-        let (project_in, project_out) =
-            projections(dim, quantized_dim, self.projection_bias, device);
+        let (project_in, project_out) = projections(
+            dim,
+            quantized_dim,
+            self.projection_bias,
+            &mut StdRng::seed_from_u64(self.seed),
+            device,
+        );
         Ok(Fsq {
             project_in,
             project_out,

@@ -15,6 +15,8 @@ use burn::tensor::activation::{sigmoid, softmax};
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 
 use crate::codebook::mse;
+use rand::{rngs::StdRng, SeedableRng};
+
 use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::layout::Layout;
@@ -58,6 +60,9 @@ pub struct LfqConfig {
     /// Give the projections a bias.
     #[config(default = true)]
     pub projection_bias: bool,
+    /// Seed of the projections.
+    #[config(default = 0)]
+    pub seed: u64,
 }
 
 impl LfqConfig {
@@ -76,7 +81,13 @@ impl LfqConfig {
                 "LFQ needs dim >= 1, a finite inv_temperature and codebook_scale > 0".into(),
             ));
         }
-        let (project_in, project_out) = projections(dim, bits, self.projection_bias, device);
+        let (project_in, project_out) = projections(
+            dim,
+            bits,
+            self.projection_bias,
+            &mut StdRng::seed_from_u64(self.seed),
+            device,
+        );
         Ok(Lfq {
             project_in,
             project_out,

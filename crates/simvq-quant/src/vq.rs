@@ -73,8 +73,13 @@ impl VqConfig {
             true,
             device,
         );
-        let (project_in, project_out) =
-            projections(self.dim, codebook_dim, self.projection_bias, device);
+        let (project_in, project_out) = projections(
+            self.dim,
+            codebook_dim,
+            self.projection_bias,
+            &mut rng,
+            device,
+        );
         Ok(Vq {
             codebook,
             project_in,

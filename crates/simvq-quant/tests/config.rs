@@ -7,7 +7,10 @@ use burn::backend::{Autodiff, Flex};
 use burn::module::Module;
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::{Distribution, Tensor};
-use simvq_quant::{AnyQuantizer, GradientEstimator, Quantizer, QuantizerConfig};
+use simvq_quant::{
+    AnyQuantizer, EmaVqConfig, FsqConfig, GradientEstimator, LfqConfig, Quantizer, QuantizerConfig,
+    SimVqConfig, VqConfig,
+};
 
 type B = Autodiff<Flex>;
 
@@ -58,6 +61,7 @@ fn toml_picks_any_quantizer_by_name() {
         dim = 16
         projection_bias = true
         preserve_symmetry = false
+        seed = 0
         "#,
     );
     let vq = parse(&vq_toml(512, 16));
@@ -95,34 +99,56 @@ fn missing_and_unknown_names_are_rejected() {
     assert!(err.to_string().contains("unknown variant"), "{err}");
 }
 
+/// Every quantizer kind, seeded `seed`, with projections where the kind has them.
+fn every_kind(seed: u64) -> Vec<QuantizerConfig> {
+    vec![
+        QuantizerConfig::SimVq(SimVqConfig::new(64, 8).with_seed(seed)),
+        QuantizerConfig::Vq(
+            VqConfig::new(64, 8)
+                .with_codebook_dim(Some(4))
+                .with_seed(seed),
+        ),
+        QuantizerConfig::EmaVq(EmaVqConfig::new(64, 8).with_seed(seed)),
+        QuantizerConfig::Fsq(
+            FsqConfig::new(vec![5, 4, 3])
+                .with_dim(Some(8))
+                .with_seed(seed),
+        ),
+        QuantizerConfig::Lfq(LfqConfig::new(64).with_dim(Some(8)).with_seed(seed)),
+    ]
+}
+
 #[test]
-fn any_quantizer_saves_and_loads() {
+fn every_kind_is_seeded_and_round_trips_through_a_record() {
+    type I = Flex;
     let device = Default::default();
-    let config = parse(&vq_toml(64, 8));
-    let quantizer = config.init::<B>(&device).unwrap();
     let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
-    let bytes = recorder
-        .record(quantizer.clone().into_record(), ())
-        .unwrap();
-    let other = parse(&vq_toml(64, 8).replace("seed = 0", "seed = 2"));
-    let loaded: AnyQuantizer<B> = other
-        .init::<B>(&device)
-        .unwrap()
-        .load_record(recorder.load(bytes, &device).unwrap());
-    let z = Tensor::<B, 2>::random([30, 8], Distribution::Normal(0.0, 1.0), &device);
-    let a: Vec<i64> = quantizer
-        .forward(z.clone())
-        .unwrap()
-        .indices
-        .into_data()
-        .iter::<i64>()
-        .collect();
-    let b: Vec<i64> = loaded
-        .forward(z)
-        .unwrap()
-        .indices
-        .into_data()
-        .iter::<i64>()
-        .collect();
-    assert_eq!(a, b);
+    let z = Tensor::<I, 2>::random([200, 8], Distribution::Normal(0.0, 1.0), &device);
+    let run = |q: &AnyQuantizer<I>| {
+        let out = q.forward(z.clone()).unwrap();
+        let values: Vec<f32> = out.quantized.into_data().to_vec().unwrap();
+        let indices: Vec<i64> = out.indices.into_data().iter::<i64>().collect();
+        (values, indices)
+    };
+    for (a, b) in every_kind(1).into_iter().zip(every_kind(2)) {
+        let original = a.init::<I>(&device).unwrap();
+        assert_eq!(
+            run(&original),
+            run(&a.init::<I>(&device).unwrap()),
+            "{a:?}: same seed, same quantizer"
+        );
+        let other = b.init::<I>(&device).unwrap();
+        assert_ne!(
+            run(&original).0,
+            run(&other).0,
+            "{b:?}: another seed, another quantizer"
+        );
+        let bytes = recorder.record(original.clone().into_record(), ()).unwrap();
+        let loaded = other.load_record(recorder.load(bytes, &device).unwrap());
+        assert_eq!(
+            run(&loaded),
+            run(&original),
+            "{a:?}: loaded from the record"
+        );
+    }
 }
