@@ -26,6 +26,18 @@ def flat(t):
     return t.detach().reshape(-1).tolist()
 
 
+def projection_weights(q):
+    """The in/out projections of an FSQ or LFQ, when it has them."""
+    if not q.has_projections:
+        return {}
+    return {
+        "project_in_weight_out_in": flat(q.project_in.weight),
+        "project_in_bias": flat(q.project_in.bias),
+        "project_out_weight_out_in": flat(q.project_out.weight),
+        "project_out_bias": flat(q.project_out.bias),
+    }
+
+
 def simvq_rotation(seed):
     torch.manual_seed(seed)
     dim, k = 8, 64
@@ -103,11 +115,7 @@ def fsq(name, levels, shape, seed, dim=None, preserve_symmetry=False):
         "grad_z": flat(z.grad),
         "decoded": flat(q.indices_to_codes(indices)),
     }
-    if q.has_projections:
-        case["project_in_weight_out_in"] = flat(q.project_in.weight)
-        case["project_in_bias"] = flat(q.project_in.bias)
-        case["project_out_weight_out_in"] = flat(q.project_out.weight)
-        case["project_out_bias"] = flat(q.project_out.bias)
+    case.update(projection_weights(q))
     return case
 
 
@@ -140,11 +148,7 @@ def lfq(name, seed, codebook_size, shape, dim=None, spherical=False, commitment=
         "grad_z": flat(z.grad),
         "decoded": flat(q.indices_to_codes(indices)),
     }
-    if q.has_projections:
-        case["project_in_weight_out_in"] = flat(q.project_in.weight)
-        case["project_in_bias"] = flat(q.project_in.bias)
-        case["project_out_weight_out_in"] = flat(q.project_out.weight)
-        case["project_out_bias"] = flat(q.project_out.bias)
+    case.update(projection_weights(q))
     return case
 
 

@@ -1,17 +1,16 @@
 //! EMA codebook: updates only while training, k-means initialisation, dead-code replacement,
 //! and its running statistics saved with the module.
 
+mod common;
+
 use burn::backend::{Autodiff, Flex};
 use burn::module::{AutodiffModule, Module};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::{Distribution, Tensor};
+use common::values;
 use simvq_quant::{CodebookUsage, EmaVqConfig, Quantizer};
 
 type B = Autodiff<Flex>;
-
-fn values<BK: burn::tensor::backend::Backend, const D: usize>(t: &Tensor<BK, D>) -> Vec<f32> {
-    t.to_data().to_vec().unwrap()
-}
 
 fn batch(n: usize, d: usize, seed: u64) -> Tensor<B, 2> {
     let device = Default::default();

@@ -1,15 +1,14 @@
 //! Residual SimVQ: quantize dropout, decoding from any prefix of the levels, errors.
 
+mod common;
+
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::{Distribution, Tensor};
+use common::values;
 use rand::{rngs::StdRng, SeedableRng};
 use simvq_quant::{QuantError, ResidualSimVqConfig, SimVqConfig};
 
 type B = Autodiff<Flex>;
-
-fn values<const D: usize>(t: &Tensor<B, D>) -> Vec<f32> {
-    t.to_data().to_vec().unwrap()
-}
 
 #[test]
 fn dropped_levels_are_marked_and_prefixes_decode() {

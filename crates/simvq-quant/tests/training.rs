@@ -1,18 +1,17 @@
 //! Training behaviour: what gets gradients, what stays frozen, decode and save/load round
 //! trips, seeding, and clear errors for bad input.
 
+mod common;
+
 use burn::backend::{Autodiff, Flex};
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::{Distribution, Int, Tensor, TensorData};
+use common::values;
 use simvq_quant::{CodebookQuantizer, QuantError, Quantizer, SimVq, SimVqConfig, VqConfig};
 
 type B = Autodiff<Flex>;
-
-fn data<const D: usize>(t: &Tensor<B, D>) -> Vec<f32> {
-    t.to_data().to_vec().unwrap()
-}
 
 fn normal<const D: usize>(shape: [usize; D]) -> Tensor<B, D> {
     Tensor::random(shape, Distribution::Normal(0.0, 1.0), &Default::default())
@@ -24,8 +23,8 @@ fn gradients_reach_w_b_and_input_but_never_c() {
         .with_seed(1)
         .init::<B>(&Default::default())
         .unwrap();
-    let c_before = data(&vq.frozen_codebook.val());
-    let w_before = data(&vq.projection.weight.val());
+    let c_before = values(&vq.frozen_codebook.val());
+    let w_before = values(&vq.projection.weight.val());
     let mut optim = AdamConfig::new().init();
     for _ in 0..3 {
         let z = normal([4, 16, 6, 6]).require_grad();
@@ -56,11 +55,11 @@ fn gradients_reach_w_b_and_input_but_never_c() {
         vq = optim.step(1e-2, vq, grads);
     }
     assert_eq!(
-        data(&vq.frozen_codebook.val()),
+        values(&vq.frozen_codebook.val()),
         c_before,
         "C is bit-identical after Adam steps"
     );
-    assert_ne!(data(&vq.projection.weight.val()), w_before, "W moved");
+    assert_ne!(values(&vq.projection.weight.val()), w_before, "W moved");
 }
 
 #[test]
@@ -95,20 +94,20 @@ fn decoding_indices_reproduces_quantized_values_exactly() {
     let out = vq.forward_2d(normal([2, 32, 4, 5])).unwrap();
     assert_eq!(out.indices.dims(), [2, 4, 5]);
     let decoded = vq.decode_indices_2d(out.indices.clone()).unwrap();
-    assert_eq!(data(&decoded), data(&out.quantized));
+    assert_eq!(values(&decoded), values(&out.quantized));
 
     let out = vq.forward_1d(normal([3, 32, 7])).unwrap();
     assert_eq!(out.indices.dims(), [3, 7]);
     assert_eq!(
-        data(&vq.decode_indices_1d(out.indices).unwrap()),
-        data(&out.quantized)
+        values(&vq.decode_indices_1d(out.indices).unwrap()),
+        values(&out.quantized)
     );
 
     // Decoding goes through E = C·Wᵀ + b, not the raw C (the reference's get_codebook_entry bug).
     let first = Tensor::<B, 1, Int>::from_data(TensorData::from([0i64]), &Default::default());
-    let code = data(&vq.decode_indices(first).unwrap());
-    let c0 = data(&vq.frozen_codebook.val().narrow(0, 0, 1));
-    let e0 = data(&vq.codebook().codes().narrow(0, 0, 1));
+    let code = values(&vq.decode_indices(first).unwrap());
+    let c0 = values(&vq.frozen_codebook.val().narrow(0, 0, 1));
+    let e0 = values(&vq.codebook().codes().narrow(0, 0, 1));
     assert_eq!(code, e0);
     assert_ne!(code, c0);
 }
@@ -131,7 +130,7 @@ fn quantized_map_keeps_channel_first_layout() {
         .quantized
         .reshape([2, 3, 5, 8])
         .permute([0, 3, 1, 2]);
-    assert_eq!(data(&back), data(&out.quantized));
+    assert_eq!(values(&back), values(&out.quantized));
 }
 
 #[test]
@@ -145,19 +144,19 @@ fn save_and_load_keep_c_and_w() {
     // A quantizer with another seed, then loaded: C and W come from the record.
     let fresh = config.clone().with_seed(99).init::<B>(&device).unwrap();
     assert_ne!(
-        data(&fresh.frozen_codebook.val()),
-        data(&vq.frozen_codebook.val())
+        values(&fresh.frozen_codebook.val()),
+        values(&vq.frozen_codebook.val())
     );
     let loaded: SimVq<B> = fresh.load_record(recorder.load(bytes, &device).unwrap());
     assert_eq!(
-        data(&loaded.frozen_codebook.val()),
-        data(&vq.frozen_codebook.val())
+        values(&loaded.frozen_codebook.val()),
+        values(&vq.frozen_codebook.val())
     );
     assert_eq!(
-        data(&loaded.projection.weight.val()),
-        data(&vq.projection.weight.val())
+        values(&loaded.projection.weight.val()),
+        values(&vq.projection.weight.val())
     );
-    let b = |q: &SimVq<B>| data(&q.projection.bias.as_ref().unwrap().val());
+    let b = |q: &SimVq<B>| values(&q.projection.bias.as_ref().unwrap().val());
     assert_eq!(b(&loaded), b(&vq));
 
     // C stays frozen after loading.
@@ -182,21 +181,21 @@ fn same_seed_same_quantizer() {
         .init::<B>(&device)
         .unwrap();
     assert_eq!(
-        data(&a.frozen_codebook.val()),
-        data(&b.frozen_codebook.val())
+        values(&a.frozen_codebook.val()),
+        values(&b.frozen_codebook.val())
     );
     assert_eq!(
-        data(&a.projection.weight.val()),
-        data(&b.projection.weight.val())
+        values(&a.projection.weight.val()),
+        values(&b.projection.weight.val())
     );
     assert_ne!(
-        data(&a.frozen_codebook.val()),
-        data(&c.frozen_codebook.val())
+        values(&a.frozen_codebook.val()),
+        values(&c.frozen_codebook.val())
     );
 
     // C ~ N(0, dim^-½): check the scale on a larger draw.
     let big = SimVqConfig::new(4096, 64).init::<B>(&device).unwrap();
-    let c = data(&big.frozen_codebook.val());
+    let c = values(&big.frozen_codebook.val());
     let var = c.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / c.len() as f64;
     assert!((var.sqrt() - 0.125).abs() < 0.002, "std {}", var.sqrt());
 }

@@ -1,14 +1,13 @@
 //! VQGAN-FC options of the plain VQ: factorized low-dimensional lookup and l2-normalised codes.
 
+mod common;
+
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::{Distribution, Tensor};
+use common::values;
 use simvq_quant::{CodebookQuantizer, Quantizer, VqConfig};
 
 type B = Autodiff<Flex>;
-
-fn values<const D: usize>(t: &Tensor<B, D>) -> Vec<f32> {
-    t.to_data().to_vec().unwrap()
-}
 
 #[test]
 fn factorized_l2_codes_search_by_cosine_in_the_low_dimensional_space() {

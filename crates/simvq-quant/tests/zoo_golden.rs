@@ -1,129 +1,96 @@
 //! Parity with vector-quantize-pytorch 1.32.0 (fixture `fixtures/zoo_golden.json`, made by
-//! `tools/golden_zoo.py`): SimVQ with the rotation trick, and FSQ.
+//! `tools/golden_zoo.py`): SimVQ with the rotation trick, residual SimVQ, FSQ, LFQ/BSQ and the
+//! EMA codebook.
 
-use burn::backend::{Autodiff, Flex};
+mod common;
+
 use burn::module::Param;
-use burn::nn::Linear;
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Distribution, Tensor, TensorData};
+use common::*;
 use serde_json::Value;
 use simvq_quant::{
-    EmaVqConfig, Fsq, FsqConfig, GradientEstimator, LfqConfig, Quantizer, QuantizerOutput,
-    ResidualSimVqConfig, SimVqConfig,
+    EmaVqConfig, FsqConfig, GradientEstimator, LfqConfig, Quantizer, ResidualSimVqConfig,
+    SimVqConfig,
 };
 
-type B = Autodiff<Flex>;
-
-fn floats(case: &Value, key: &str) -> Vec<f32> {
-    case[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("fixture lacks {key}"))
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn ints(case: &Value, key: &str) -> Vec<i64> {
-    case[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
-        .collect()
-}
-
-fn shape<const R: usize>(case: &Value) -> [usize; R] {
-    let dims: Vec<usize> = case["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
-    dims.try_into().unwrap()
-}
-
-fn assert_close(name: &str, key: &str, got: &[f32], want: &[f32], tol: f32) {
-    assert_eq!(got.len(), want.len(), "{name}/{key}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "{name}/{key}[{i}]: got {g}, want {w}"
-        );
-    }
-}
-
-fn values<BK: burn::tensor::backend::Backend, const D: usize>(t: &Tensor<BK, D>) -> Vec<f32> {
-    t.to_data().to_vec().unwrap()
-}
-
-fn index_values<const D: usize>(t: &Tensor<B, D, Int>) -> Vec<i64> {
-    t.to_data().iter::<i64>().collect()
-}
-
-fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/zoo_golden.json")).unwrap()
-}
-
 fn case(name: &str) -> Value {
-    fixture()["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap()
-        .clone()
+    let fixture: Value = serde_json::from_str(include_str!("fixtures/zoo_golden.json")).unwrap();
+    let cases = fixture["cases"].as_array().unwrap();
+    cases.iter().find(|c| c["name"] == name).unwrap().clone()
 }
 
-/// A Linear from PyTorch's [out, in] weight and bias.
-fn linear(case: &Value, weight: &str, bias: &str, d_in: usize, d_out: usize) -> Linear<B> {
-    let device = Default::default();
-    let w = Tensor::<B, 2>::from_data(
-        TensorData::new(floats(case, weight), [d_out, d_in]),
-        &device,
-    );
-    Linear {
-        weight: Param::from_tensor(w.transpose()),
-        bias: Some(Param::from_data(
-            TensorData::new(floats(case, bias), [d_out]),
-            &device,
-        )),
+/// A case stored as `[1, N, D]` (channels last, as the package takes tokens) read as our flat
+/// `[N, D]`.
+fn flat_case(name: &str) -> Value {
+    let mut case = case(name);
+    let dims = shape::<3>(&case);
+    assert_eq!(dims[0], 1);
+    case["shape"] = serde_json::json!([dims[1], dims[2]]);
+    case
+}
+
+fn estimator_of(case: &Value) -> GradientEstimator {
+    if case["rotation"].as_bool().unwrap_or(false) {
+        GradientEstimator::Rotation
+    } else {
+        GradientEstimator::StraightThrough
     }
+}
+
+/// Forward a flat case through `quantizer`; checks indices, output, decoding and the input
+/// gradient of `loss + Σ output·g` (`with_loss`) or `Σ output·g`. Returns the loss.
+fn check_flat(name: &str, case: &Value, quantizer: &impl Quantizer<B>, with_loss: bool) -> f32 {
+    let shape = shape::<2>(case);
+    let z = tensor(case, "z", shape).require_grad();
+    let out = quantizer.forward(z.clone()).unwrap();
+    assert_output(name, case, &out.indices, &out.quantized, 1e-5);
+    let decoded = quantizer.decode_indices(out.indices.clone()).unwrap();
+    assert_close(
+        name,
+        "decoded",
+        &values(&decoded),
+        &floats(case, "decoded"),
+        1e-5,
+    );
+    let loss: f32 = out.loss.total().into_scalar();
+    let upstream = (out.quantized * tensor(case, "upstream_grad", shape)).sum();
+    let objective = if with_loss {
+        out.loss.total() + upstream
+    } else {
+        upstream
+    };
+    let grad = z.grad(&objective.backward()).unwrap();
+    assert_close(
+        name,
+        "grad_z",
+        &values(&grad),
+        &floats(case, "grad_z"),
+        1e-4,
+    );
+    loss
 }
 
 #[test]
 fn simvq_rotation_trick_matches_vector_quantize_pytorch() {
     let case = case("simvq_rotation");
+    let name = "simvq_rotation";
+    let (k, d) = (usize_of(&case, "codebook_size"), usize_of(&case, "dim"));
     let device = Default::default();
-    let (k, d) = (
-        case["codebook_size"].as_u64().unwrap() as usize,
-        case["dim"].as_u64().unwrap() as usize,
-    );
     let mut vq = SimVqConfig::new(k, d)
         .with_bias(false)
         .with_estimator(GradientEstimator::Rotation)
         .init::<B>(&device)
         .unwrap();
-    vq.frozen_codebook = Param::from_data(
-        TensorData::new(floats(&case, "frozen_codebook"), [k, d]),
-        &device,
-    )
-    .set_require_grad(false);
-    let w = Tensor::<B, 2>::from_data(
-        TensorData::new(floats(&case, "weight_out_in"), [d, d]),
-        &device,
-    );
-    vq.projection.weight = Param::from_tensor(w.transpose());
+    let c = TensorData::new(floats(&case, "frozen_codebook"), [k, d]);
+    vq.frozen_codebook = Param::from_data(c, &device).set_require_grad(false);
+    vq.projection.weight = weight_out_in(floats(&case, "weight_out_in"), d, d);
 
     let shape = shape::<4>(&case);
-    let x = Tensor::<B, 4>::from_data(TensorData::new(floats(&case, "x"), shape), &device)
-        .require_grad();
-    let g = Tensor::<B, 4>::from_data(
-        TensorData::new(floats(&case, "upstream_grad"), shape),
-        &device,
-    );
+    let x = tensor(&case, "x", shape).require_grad();
     let out = vq.forward_2d(x.clone()).unwrap();
     assert_eq!(index_values(&out.indices), ints(&case, "indices"));
     assert_close(
-        "simvq_rotation",
+        name,
         "quantized",
         &values(&out.quantized),
         &floats(&case, "quantized"),
@@ -131,26 +98,27 @@ fn simvq_rotation_trick_matches_vector_quantize_pytorch() {
     );
     let loss: f32 = out.loss.total().into_scalar();
     assert_close(
-        "simvq_rotation",
+        name,
         "loss",
         &[loss],
         &[case["loss"].as_f64().unwrap() as f32],
         1e-5,
     );
 
-    let grads = (out.loss.total() + (out.quantized * g).sum()).backward();
+    let upstream = (out.quantized * tensor(&case, "upstream_grad", shape)).sum();
+    let grads = (out.loss.total() + upstream).backward();
     assert_close(
-        "simvq_rotation",
+        name,
         "grad_x",
         &values(&x.grad(&grads).unwrap()),
         &floats(&case, "grad_x"),
         1e-4,
     );
-    let grad_w = vq.projection.weight.grad(&grads).unwrap().transpose();
+    let grad_w = values(&vq.projection.weight.grad(&grads).unwrap().transpose());
     assert_close(
-        "simvq_rotation",
+        name,
         "grad_w",
-        &values(&grad_w),
+        &grad_w,
         &floats(&case, "grad_weight_out_in"),
         1e-4,
     );
@@ -162,16 +130,10 @@ fn rotation_trick_differs_from_straight_through_only_in_the_gradient() {
     let config = SimVqConfig::new(64, 8).with_seed(3);
     let st = config.init::<B>(&device).unwrap();
     let rot = config
-        .clone()
         .with_estimator(GradientEstimator::Rotation)
         .init::<B>(&device)
         .unwrap();
-    let z = Tensor::<B, 2>::random(
-        [40, 8],
-        burn::tensor::Distribution::Normal(0.0, 1.0),
-        &device,
-    )
-    .require_grad();
+    let z = Tensor::<B, 2>::random([40, 8], Distribution::Normal(0.0, 1.0), &device).require_grad();
     let (a, b) = (
         st.forward(z.clone()).unwrap(),
         rot.forward(z.clone()).unwrap(),
@@ -194,166 +156,33 @@ fn rotation_trick_differs_from_straight_through_only_in_the_gradient() {
     );
 }
 
-fn check_fsq<const R: usize, const I: usize>(
-    case: &Value,
-    forward: impl Fn(&Fsq<B>, Tensor<B, R>) -> simvq_quant::Result<QuantizerOutput<B, R, I>>,
-    decode: impl Fn(&Fsq<B>, Tensor<B, I, Int>) -> simvq_quant::Result<Tensor<B, R>>,
-) {
-    let name = case["name"].as_str().unwrap();
-    let device = Default::default();
-    let levels: Vec<usize> = case["levels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
-    let dim = case["dim"].as_u64().map(|d| d as usize);
-    let mut fsq = FsqConfig::new(levels.clone())
-        .with_dim(dim)
-        .with_preserve_symmetry(case["preserve_symmetry"].as_bool().unwrap())
-        .init::<B>(&device)
-        .unwrap();
-    if let Some(d) = dim {
-        let l = levels.len();
-        fsq.project_in = Some(linear(
-            case,
-            "project_in_weight_out_in",
-            "project_in_bias",
-            d,
-            l,
-        ));
-        fsq.project_out = Some(linear(
-            case,
-            "project_out_weight_out_in",
-            "project_out_bias",
-            l,
-            d,
-        ));
-    }
-    let shape = shape::<R>(case);
-    let z = Tensor::<B, R>::from_data(TensorData::new(floats(case, "z"), shape), &device)
-        .require_grad();
-    let g = Tensor::<B, R>::from_data(
-        TensorData::new(floats(case, "upstream_grad"), shape),
-        &device,
-    );
-    let out = forward(&fsq, z.clone()).unwrap();
-    assert_eq!(
-        index_values(&out.indices),
-        ints(case, "indices"),
-        "{name}: indices"
-    );
-    assert_close(
-        name,
-        "quantized",
-        &values(&out.quantized),
-        &floats(case, "quantized"),
-        1e-5,
-    );
-    let decoded = decode(&fsq, out.indices.clone()).unwrap();
-    assert_close(
-        name,
-        "decoded",
-        &values(&decoded),
-        &floats(case, "decoded"),
-        1e-5,
-    );
-    let grads = (out.quantized * g).sum().backward();
-    assert_close(
-        name,
-        "grad_z",
-        &values(&z.grad(&grads).unwrap()),
-        &floats(case, "grad_z"),
-        1e-4,
-    );
-}
-
-#[test]
-fn fsq_matches_vector_quantize_pytorch() {
-    // An image map [B, L, H, W] without projections.
-    check_fsq::<4, 3>(
-        &case("fsq_image"),
-        |q, z| q.forward_2d(z),
-        |q, i| q.decode_indices_2d(i),
-    );
-    // Tokens stored as [1, N, D] (channels last), i.e. our flat [N, D]: with projections
-    // (dim 10 → 3 levels → 10), and with the symmetry-preserving bound.
-    for name in ["fsq_projected", "fsq_symmetric"] {
-        let mut flat = case(name);
-        let dims: Vec<u64> = flat["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap())
-            .collect();
-        assert_eq!(dims[0], 1);
-        flat["shape"] = serde_json::json!([dims[1], dims[2]]);
-        check_fsq::<2, 1>(&flat, |q, z| q.forward(z), |q, i| q.decode_indices(i));
-    }
-}
-
-fn floats_at(case: &Value, key: &str, level: usize) -> Vec<f32> {
-    case[key][level]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
-}
-
 fn check_residual(name: &str) {
     let case = case(name);
-    let device = Default::default();
-    let usize_of = |key: &str| case[key].as_u64().unwrap() as usize;
     let (d, k, q) = (
-        usize_of("dim"),
-        usize_of("codebook_size"),
-        usize_of("num_quantizers"),
+        usize_of(&case, "dim"),
+        usize_of(&case, "codebook_size"),
+        usize_of(&case, "num_quantizers"),
     );
-    let estimator = if case["rotation"].as_bool().unwrap() {
-        GradientEstimator::Rotation
-    } else {
-        GradientEstimator::StraightThrough
-    };
-    let quantizer = SimVqConfig::new(k, d)
+    let device = Default::default();
+    let level = SimVqConfig::new(k, d)
         .with_bias(false)
-        .with_estimator(estimator);
-    let mut rvq = ResidualSimVqConfig::new(q, quantizer)
+        .with_estimator(estimator_of(&case));
+    let mut rvq = ResidualSimVqConfig::new(q, level)
         .init::<B>(&device)
         .unwrap();
+    let per_level = |key: &str, i: usize| floats(&serde_json::json!({ "v": case[key][i] }), "v");
     for (i, level) in rvq.levels.iter_mut().enumerate() {
-        let c = TensorData::new(floats_at(&case, "frozen_codebooks", i), [k, d]);
+        let c = TensorData::new(per_level("frozen_codebooks", i), [k, d]);
         level.frozen_codebook = Param::from_data(c, &device).set_require_grad(false);
-        let w = Tensor::<B, 2>::from_data(
-            TensorData::new(floats_at(&case, "weights_out_in", i), [d, d]),
-            &device,
-        );
-        level.projection.weight = Param::from_tensor(w.transpose());
+        level.projection.weight = weight_out_in(per_level("weights_out_in", i), d, d);
     }
     let shape = shape::<3>(&case);
-    let x = Tensor::<B, 3>::from_data(TensorData::new(floats(&case, "x"), shape), &device)
-        .require_grad();
-    let g = Tensor::<B, 3>::from_data(
-        TensorData::new(floats(&case, "upstream_grad"), shape),
-        &device,
-    );
+    let x = tensor(&case, "x", shape).require_grad();
     let out = rvq.forward_1d(x.clone(), q).unwrap();
     assert_eq!(out.indices.dims(), [shape[0], shape[2], q]);
-    assert_eq!(
-        index_values(&out.indices),
-        ints(&case, "indices"),
-        "{name}: indices"
-    );
-    assert_close(
-        name,
-        "quantized",
-        &values(&out.quantized),
-        &floats(&case, "quantized"),
-        1e-5,
-    );
+    assert_output(name, &case, &out.indices, &out.quantized, 1e-5);
     let losses: Vec<f32> = out.losses.iter().map(|l| l.total().into_scalar()).collect();
     assert_close(name, "losses", &losses, &floats(&case, "losses"), 1e-5);
-
     let prefix = rvq
         .decode_indices_1d(out.indices.clone().narrow(2, 0, 2))
         .unwrap();
@@ -365,14 +194,13 @@ fn check_residual(name: &str) {
         1e-5,
     );
 
-    let total = out
+    let loss = out
         .losses
         .iter()
         .map(|l| l.total())
         .reduce(|a, b| a + b)
-        .unwrap()
-        + (out.quantized * g).sum();
-    let grads = total.backward();
+        .unwrap();
+    let grads = (loss + (out.quantized * tensor(&case, "upstream_grad", shape)).sum()).backward();
     assert_close(
         name,
         "grad_x",
@@ -381,12 +209,12 @@ fn check_residual(name: &str) {
         1e-4,
     );
     for (i, level) in rvq.levels.iter().enumerate() {
-        let grad_w = level.projection.weight.grad(&grads).unwrap().transpose();
+        let grad_w = values(&level.projection.weight.grad(&grads).unwrap().transpose());
         assert_close(
             name,
             "grad_w",
-            &values(&grad_w),
-            &floats_at(&case, "grads_weight_out_in", i),
+            &grad_w,
+            &per_level("grads_weight_out_in", i),
             1e-4,
         );
     }
@@ -399,18 +227,87 @@ fn residual_simvq_matches_vector_quantize_pytorch() {
 }
 
 #[test]
+fn fsq_matches_vector_quantize_pytorch() {
+    // An image map [B, L, H, W] without projections.
+    let case = case("fsq_image");
+    let fsq = FsqConfig::new(vec![8, 5, 5, 5])
+        .init::<B>(&Default::default())
+        .unwrap();
+    let shape = shape::<4>(&case);
+    let z = tensor(&case, "z", shape).require_grad();
+    let out = fsq.forward_2d(z.clone()).unwrap();
+    assert_eq!(index_values(&out.indices), ints(&case, "indices"));
+    assert_close(
+        "fsq_image",
+        "quantized",
+        &values(&out.quantized),
+        &floats(&case, "quantized"),
+        1e-5,
+    );
+    let decoded = fsq.decode_indices_2d(out.indices.clone()).unwrap();
+    assert_close(
+        "fsq_image",
+        "decoded",
+        &values(&decoded),
+        &floats(&case, "decoded"),
+        1e-5,
+    );
+    let grad = z.grad(
+        &(out.quantized * tensor(&case, "upstream_grad", shape))
+            .sum()
+            .backward(),
+    );
+    assert_close(
+        "fsq_image",
+        "grad_z",
+        &values(&grad.unwrap()),
+        &floats(&case, "grad_z"),
+        1e-4,
+    );
+
+    // Tokens with projections (10 → 3 levels → 10), and the symmetry-preserving bound.
+    for name in ["fsq_projected", "fsq_symmetric"] {
+        let case = flat_case(name);
+        let levels: Vec<usize> = ints(&case, "levels").iter().map(|&l| l as usize).collect();
+        let dim = case["dim"].as_u64().map(|d| d as usize);
+        let mut fsq = FsqConfig::new(levels.clone())
+            .with_dim(dim)
+            .with_preserve_symmetry(case["preserve_symmetry"].as_bool().unwrap())
+            .init::<B>(&Default::default())
+            .unwrap();
+        if let Some(d) = dim {
+            fsq.project_in = Some(linear(
+                &case,
+                "project_in_weight_out_in",
+                "project_in_bias",
+                d,
+                levels.len(),
+            ));
+            fsq.project_out = Some(linear(
+                &case,
+                "project_out_weight_out_in",
+                "project_out_bias",
+                levels.len(),
+                d,
+            ));
+        }
+        check_flat(name, &case, &fsq, false);
+    }
+}
+
+#[test]
 fn lfq_and_bsq_match_vector_quantize_pytorch() {
     for name in ["lfq", "lfq_projected", "bsq"] {
-        let mut case = case(name);
-        let device = Default::default();
-        let k = case["codebook_size"].as_u64().unwrap() as usize;
-        let dim = case["dim"].as_u64().map(|d| d as usize);
+        let case = flat_case(name);
+        let k = usize_of(&case, "codebook_size");
         let bits = k.trailing_zeros() as usize;
+        let dim = case["dim"].as_u64().map(|d| d as usize);
+        let commitment_weight = case["commitment_loss_weight"].as_f64().unwrap();
         let mut lfq = LfqConfig::new(k)
             .with_dim(dim)
             .with_spherical(case["spherical"].as_bool().unwrap())
-            .with_commitment_loss_weight(case["commitment_loss_weight"].as_f64().unwrap())
-            .init::<B>(&device)
+            .with_commitment_loss_weight(commitment_weight)
+            .init::<B>(&Default::default())
             .unwrap();
         if let Some(d) = dim {
             lfq.project_in = Some(linear(
@@ -428,58 +325,12 @@ fn lfq_and_bsq_match_vector_quantize_pytorch() {
                 d,
             ));
         }
-        // Stored as [1, N, D] channels-last: our flat [N, D].
-        let dims: Vec<u64> = case["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap())
-            .collect();
-        case["shape"] = serde_json::json!([dims[1], dims[2]]);
-        let shape = shape::<2>(&case);
-        let z = Tensor::<B, 2>::from_data(TensorData::new(floats(&case, "z"), shape), &device)
-            .require_grad();
-        let g = Tensor::<B, 2>::from_data(
-            TensorData::new(floats(&case, "upstream_grad"), shape),
-            &device,
-        );
-        let out = lfq.forward(z.clone()).unwrap();
-        assert_eq!(
-            index_values(&out.indices),
-            ints(&case, "indices"),
-            "{name}: indices"
-        );
+        let loss = check_flat(name, &case, &lfq, true);
         assert_close(
             name,
-            "quantized",
-            &values(&out.quantized),
-            &floats(&case, "quantized"),
-            1e-5,
-        );
-        assert_close(
-            name,
-            "decoded",
-            &values(&lfq.decode_indices(out.indices.clone()).unwrap()),
-            &floats(&case, "decoded"),
-            1e-5,
-        );
-        let scalar = |key: &str| case[key].as_f64().unwrap() as f32;
-        let total: f32 = out.loss.total().into_scalar();
-        assert_close(name, "aux_loss", &[total], &[scalar("aux_loss")], 1e-4);
-        let commitment: f32 = out.loss.commitment.clone().into_scalar();
-        assert_close(
-            name,
-            "commitment",
-            &[commitment],
-            &[scalar("commitment") * scalar("commitment_loss_weight")],
-            1e-5,
-        );
-        let grads = (out.loss.total() + (out.quantized * g).sum()).backward();
-        assert_close(
-            name,
-            "grad_z",
-            &values(&z.grad(&grads).unwrap()),
-            &floats(&case, "grad_z"),
+            "aux_loss",
+            &[loss],
+            &[case["aux_loss"].as_f64().unwrap() as f32],
             1e-4,
         );
     }
@@ -488,39 +339,20 @@ fn lfq_and_bsq_match_vector_quantize_pytorch() {
 #[test]
 fn ema_codebook_matches_vector_quantize_pytorch_over_two_steps() {
     let case = case("ema_vq");
-    let device = Default::default();
-    let (k, d) = (
-        case["codebook_size"].as_u64().unwrap() as usize,
-        case["dim"].as_u64().unwrap() as usize,
-    );
+    let (k, d) = (usize_of(&case, "codebook_size"), usize_of(&case, "dim"));
     let vq = EmaVqConfig::new(k, d)
         .with_decay(case["decay"].as_f64().unwrap())
         .with_beta(case["beta"].as_f64().unwrap())
-        .init::<B>(&device)
+        .init::<B>(&Default::default())
         .unwrap();
-    let initial = Tensor::<B, 2>::from_data(
-        TensorData::new(floats(&case, "initial_codebook"), [k, d]),
-        &device,
-    );
+    let initial = tensor(&case, "initial_codebook", [k, d]);
     vq.codebook.update(initial.clone());
     vq.embed_sum.update(initial);
     for (step, expected) in case["steps"].as_array().unwrap().iter().enumerate() {
         let name = format!("ema_vq step {step}");
-        let x = Tensor::<B, 2>::from_data(TensorData::new(floats(expected, "x"), [40, d]), &device)
-            .require_grad();
+        let x = tensor(expected, "x", [40, d]).require_grad();
         let out = vq.forward(x.clone()).unwrap();
-        assert_eq!(
-            index_values(&out.indices),
-            ints(expected, "indices"),
-            "{name}: indices"
-        );
-        assert_close(
-            &name,
-            "quantized",
-            &values(&out.quantized),
-            &floats(expected, "quantized"),
-            1e-5,
-        );
+        assert_output(&name, expected, &out.indices, &out.quantized, 1e-5);
         let loss: f32 = out.loss.total().into_scalar();
         assert_close(
             &name,
@@ -537,19 +369,19 @@ fn ema_codebook_matches_vector_quantize_pytorch_over_two_steps() {
             &floats(expected, "grad_x"),
             1e-5,
         );
-        let codes = vq.codebook().codes();
+        let codes = values(&vq.codebook().codes());
         assert_close(
             &name,
             "codebook_after",
-            &values(&codes),
+            &codes,
             &floats(expected, "codebook_after"),
             1e-5,
         );
-        let sizes = vq.cluster_size.value_sync();
+        let sizes = values(&vq.cluster_size.value_sync());
         assert_close(
             &name,
             "cluster_size_after",
-            &values(&sizes),
+            &sizes,
             &floats(expected, "cluster_size_after"),
             1e-5,
         );
