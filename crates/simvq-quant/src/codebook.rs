@@ -14,8 +14,8 @@ use crate::quantizer::{LossWeights, QuantLoss, QuantizerOutput};
 /// Default budget for the score tile of the nearest-code search: 256 MiB.
 pub const DEFAULT_SEARCH_BUDGET_BYTES: usize = 256 << 20;
 
-/// Bytes counted per score element: an f32 tile plus one same-sized temporary that an
-/// element-wise op may allocate before the old tile is freed.
+/// Bytes counted per score element: an f32 tile, counted twice to leave room for a backend
+/// that still holds the previous tile while it computes the next (asynchronous GPU queues).
 const BYTES_PER_SCORE: usize = 2 * core::mem::size_of::<f32>();
 
 /// Largest tile a token chunk is given before codes are chunked: keeps several token rows

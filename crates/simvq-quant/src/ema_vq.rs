@@ -85,6 +85,7 @@ impl EmaVqConfig {
             decay: self.decay,
             eps: self.eps,
             dead_code_threshold: self.dead_code_threshold,
+            kmeans_init: self.kmeans_init,
             kmeans_iters: self.kmeans_iters,
             search_budget_bytes: self.search_budget_bytes,
             estimator: self.estimator,
@@ -107,6 +108,7 @@ pub struct EmaVq<B: Backend> {
     decay: f64,
     eps: f64,
     dead_code_threshold: f64,
+    kmeans_init: bool,
     kmeans_iters: usize,
     search_budget_bytes: usize,
     #[module(skip)]
@@ -204,8 +206,12 @@ impl<B: Backend> EmaVq<B> {
         self.embed_sum.update(embed_sum);
     }
 
-    /// Runs the k-means initialisation on `z` if it is due; returns whether it ran.
+    /// Runs the k-means initialisation on `z` if it is due (one scalar read-back per step,
+    /// only when k-means is configured); returns whether it ran.
     fn maybe_kmeans_init(&self, z: &Tensor<B, 2>) -> bool {
+        if !self.kmeans_init {
+            return false;
+        }
         let done: f32 = self.initialized.value_sync().into_scalar().elem();
         if done > 0.5 {
             return false;
