@@ -1,0 +1,29 @@
+//! The error type of this crate.
+
+use thiserror::Error;
+
+/// What can go wrong when computing a metric.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum MetricsError {
+    /// Two inputs that must match do not.
+    #[error("shape mismatch: reconstruction {recon:?} vs target {target:?}; pass both as [batch, channels, height, width]")]
+    ShapeMismatch {
+        /// The reconstruction's shape.
+        recon: Vec<usize>,
+        /// The target's shape.
+        target: Vec<usize>,
+    },
+    /// An image is smaller than the SSIM window.
+    #[error("SSIM needs images of at least {window}×{window} pixels, got {height}×{width}")]
+    ImageTooSmall {
+        /// The window size.
+        window: usize,
+        /// Image height.
+        height: usize,
+        /// Image width.
+        width: usize,
+    },
+    /// A report was asked for before any image was added.
+    #[error("no images were evaluated")]
+    Empty,
+}

@@ -1,0 +1,29 @@
+//! Evaluation metrics of the SimVQ protocol, each computing what the reference's Python code
+//! computes, proven by golden values (see `docs/parity.md`).
+//!
+//! So far: image PSNR and SSIM with scikit-image's definitions on the reference's
+//! uint8-truncated inputs ([`ImageQuality`]). Codebook utilization and perplexity are
+//! `simvq_quant::CodebookUsage`.
+//!
+//! ```
+//! use burn::backend::Flex;
+//! use burn::tensor::{Distribution, Tensor};
+//! use simvq_metrics::ImageQuality;
+//!
+//! let device = Default::default();
+//! let target = Tensor::<Flex, 4>::random([2, 3, 16, 16], Distribution::Uniform(-1.0, 1.0), &device);
+//! let recon = target.clone() * 0.9;
+//! let mut quality = ImageQuality::default();
+//! quality.update(recon, target)?;
+//! let report = quality.report()?;
+//! assert!(report.psnr > 20.0 && report.ssim > 0.9);
+//! # Ok::<(), simvq_metrics::MetricsError>(())
+//! ```
+
+mod error;
+mod image_quality;
+
+pub use error::MetricsError;
+pub use image_quality::{
+    psnr, reference_uint8_image, ssim, ImageQuality, ImageQualityReport, SSIM_WINDOW,
+};
