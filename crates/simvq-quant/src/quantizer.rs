@@ -7,7 +7,7 @@ use crate::error::{QuantError, Result};
 use crate::estimator::GradientEstimator;
 use crate::layout::{ChannelFirst, Layout};
 
-/// The two terms of the VQ objective, kept apart so they can be logged separately.
+/// The terms of the quantizer objective, kept apart so they can be logged separately.
 #[derive(Debug, Clone)]
 pub struct QuantLoss<B: Backend> {
     /// Encoder commitment, `w_e · mean((sg(z_q) − z)²)`: pulls the encoder output towards its code.
@@ -131,7 +131,7 @@ pub trait Quantizer<B: Backend> {
 
 /// A quantizer defined by an explicit codebook of `K` vectors (SimVQ, plain VQ).
 ///
-/// Nearest-code search, straight-through output and the two-term loss are the same for all of
+/// Nearest-code search, the estimator output and the two-term loss are the same for all of
 /// them; only how the codebook is made differs.
 pub trait CodebookQuantizer<B: Backend> {
     /// The effective codebook now (with its autodiff graph while training).
