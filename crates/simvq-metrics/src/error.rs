@@ -23,6 +23,17 @@ pub enum MetricsError {
         /// Image width.
         width: usize,
     },
+    /// Features do not fit the statistics' dimension.
+    #[error("{len} feature values do not form rows of the statistics' dimension {dim}")]
+    FeatureShape {
+        /// Number of values (or the other side's dimension).
+        len: usize,
+        /// The expected dimension.
+        dim: usize,
+    },
+    /// A covariance needs at least two feature vectors.
+    #[error("a covariance needs at least 2 feature vectors, got {0}")]
+    TooFewFeatures(usize),
     /// A report was asked for before any image was added.
     #[error("no images were evaluated")]
     Empty,

@@ -2,7 +2,8 @@
 //! computes, proven by golden values (see `docs/parity.md`).
 //!
 //! So far: image PSNR and SSIM with scikit-image's definitions on the reference's
-//! uint8-truncated inputs ([`ImageQuality`]). Codebook utilization and perplexity are
+//! uint8-truncated inputs ([`ImageQuality`]), and the Fréchet distance of feature statistics as
+//! pytorch-fid computes it ([`FeatureStatistics`], [`frechet_distance`]). Codebook utilization and perplexity are
 //! `simvq_quant::CodebookUsage`.
 //!
 //! ```
@@ -21,9 +22,11 @@
 //! ```
 
 mod error;
+mod fid;
 mod image_quality;
 
 pub use error::MetricsError;
+pub use fid::{frechet_distance, FeatureStatistics};
 pub use image_quality::{
     psnr, reference_uint8_image, ssim, ImageQuality, ImageQualityReport, SSIM_WINDOW,
 };
