@@ -45,7 +45,7 @@ impl FeatureStatistics {
     /// Adds row-major features `[n, dim]`.
     pub fn update(&mut self, features: &[f32]) -> Result<(), MetricsError> {
         let dim = self.dim();
-        if dim == 0 || features.len() % dim != 0 {
+        if dim == 0 || !features.len().is_multiple_of(dim) {
             return Err(MetricsError::FeatureShape {
                 len: features.len(),
                 dim,
