@@ -1,26 +1,11 @@
 //! Feature statistics and the Fréchet distance equal pytorch-fid's (numpy mean, `np.cov`,
 //! scipy `sqrtm`) within 0.1% (fixture from `tools/golden_fid.py`).
 
+mod common;
+
+use common::{doubles, floats};
 use serde_json::Value;
 use simvq_metrics::{frechet_distance, FeatureStatistics, MetricsError};
-
-fn floats(case: &Value, key: &str) -> Vec<f32> {
-    case[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn doubles(case: &Value, key: &str) -> Vec<f64> {
-    case[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect()
-}
 
 #[test]
 fn matches_pytorch_fid() {

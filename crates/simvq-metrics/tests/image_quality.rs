@@ -3,26 +3,11 @@
 
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
+mod common;
+
+use common::{doubles, floats, mean};
 use serde_json::Value;
 use simvq_metrics::{psnr, ssim, ImageQuality, MetricsError};
-
-fn floats(case: &Value, key: &str) -> Vec<f32> {
-    case[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn doubles(case: &Value, key: &str) -> Vec<f64> {
-    case[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect()
-}
 
 #[test]
 fn psnr_and_ssim_match_scikit_image() {
@@ -50,7 +35,6 @@ fn psnr_and_ssim_match_scikit_image() {
 
         let want_ssim = doubles(case, "ssim");
         let want_psnr = doubles(case, "psnr");
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         assert!(
             (report.ssim - mean(&want_ssim)).abs() < 1e-4,
             "{name}: ssim {} vs {}",
@@ -78,7 +62,6 @@ fn psnr_and_ssim_match_scikit_image() {
     }
     // Over several batches of different sizes the reference averages batch values.
     let report = all.report().unwrap();
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     assert!((report.psnr - mean(&batch_psnrs)).abs() < 1e-4);
     assert!((report.ssim - mean(&batch_ssims)).abs() < 1e-4);
     assert!((report.psnr_per_image - mean(&image_psnrs)).abs() < 1e-4);

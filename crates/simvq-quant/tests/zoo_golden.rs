@@ -5,6 +5,7 @@
 mod common;
 
 use burn::module::Param;
+use burn::nn::Linear;
 use burn::tensor::{Distribution, Tensor, TensorData};
 use common::*;
 use serde_json::Value;
@@ -27,6 +28,29 @@ fn flat_case(name: &str) -> Value {
     assert_eq!(dims[0], 1);
     case["shape"] = serde_json::json!([dims[1], dims[2]]);
     case
+}
+
+/// The fixture's `dim → inner` and `inner → dim` projections (FSQ, LFQ).
+fn fixture_projections(
+    case: &Value,
+    dim: usize,
+    inner: usize,
+) -> (Option<Linear<B>>, Option<Linear<B>>) {
+    let project_in = linear(
+        case,
+        "project_in_weight_out_in",
+        "project_in_bias",
+        dim,
+        inner,
+    );
+    let project_out = linear(
+        case,
+        "project_out_weight_out_in",
+        "project_out_bias",
+        inner,
+        dim,
+    );
+    (Some(project_in), Some(project_out))
 }
 
 fn estimator_of(case: &Value) -> GradientEstimator {
@@ -276,20 +300,7 @@ fn fsq_matches_vector_quantize_pytorch() {
             .init::<B>(&Default::default())
             .unwrap();
         if let Some(d) = dim {
-            fsq.project_in = Some(linear(
-                &case,
-                "project_in_weight_out_in",
-                "project_in_bias",
-                d,
-                levels.len(),
-            ));
-            fsq.project_out = Some(linear(
-                &case,
-                "project_out_weight_out_in",
-                "project_out_bias",
-                levels.len(),
-                d,
-            ));
+            (fsq.project_in, fsq.project_out) = fixture_projections(&case, d, levels.len());
         }
         check_flat(name, &case, &fsq, false);
     }
@@ -310,20 +321,7 @@ fn lfq_and_bsq_match_vector_quantize_pytorch() {
             .init::<B>(&Default::default())
             .unwrap();
         if let Some(d) = dim {
-            lfq.project_in = Some(linear(
-                &case,
-                "project_in_weight_out_in",
-                "project_in_bias",
-                d,
-                bits,
-            ));
-            lfq.project_out = Some(linear(
-                &case,
-                "project_out_weight_out_in",
-                "project_out_bias",
-                bits,
-                d,
-            ));
+            (lfq.project_in, lfq.project_out) = fixture_projections(&case, d, bits);
         }
         let loss = check_flat(name, &case, &lfq, true);
         assert_close(
