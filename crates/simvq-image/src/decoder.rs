@@ -1,0 +1,82 @@
+//! The decoder: quantized latent `[B, z, h, w]` → image `[B, 3, h·f, w·f]`.
+
+use burn::module::Module;
+use burn::nn::conv::Conv2d;
+use burn::nn::GroupNorm;
+use burn::tensor::{backend::Backend, Tensor};
+
+use crate::blocks::{conv, group_norm, norm_swish, ResBlock, ResBlockConfig, Upsampler};
+use crate::config::AutoencoderConfig;
+
+/// One resolution level: residual blocks, then (except at level 0) a 2× [`Upsampler`].
+#[derive(Module, Debug)]
+pub struct UpLevel<B: Backend> {
+    block: Vec<ResBlock<B>>,
+    upsample: Option<Upsampler<B>>,
+}
+
+/// The reference decoder (Open-MAGVIT2's `Decoder`): `conv_in` with bias, two middle blocks,
+/// levels from the coarsest up with DCR upsamplers, `GroupNorm → swish → conv_out`.
+/// No output `tanh`: reconstructions are clamped only for evaluation.
+#[derive(Module, Debug)]
+pub struct Decoder<B: Backend> {
+    conv_in: Conv2d<B>,
+    mid_block: Vec<ResBlock<B>>,
+    /// Indexed by resolution level like the reference's `up` list: `up[0]` is the finest and
+    /// runs last.
+    up: Vec<UpLevel<B>>,
+    norm_out: GroupNorm<B>,
+    conv_out: Conv2d<B>,
+}
+
+impl<B: Backend> Decoder<B> {
+    /// Builds the decoder of `config` (assumed validated).
+    pub fn new(config: &AutoencoderConfig, device: &B::Device) -> Self {
+        let levels = config.channel_multipliers.len();
+        let mut width = config.width(levels - 1);
+        let conv_in = conv(config.z_channels, width, 3, true, device);
+        let mid_block = (0..config.res_blocks)
+            .map(|_| ResBlockConfig::new(width, width).init(device))
+            .collect();
+        let mut up: Vec<UpLevel<B>> = (0..levels)
+            .rev()
+            .map(|level| {
+                let out = config.width(level);
+                let block = (0..config.res_blocks)
+                    .map(|_| {
+                        let b = ResBlockConfig::new(width, out).init(device);
+                        width = out;
+                        b
+                    })
+                    .collect();
+                let upsample = (level > 0).then(|| Upsampler::new(out, device));
+                UpLevel { block, upsample }
+            })
+            .collect();
+        up.reverse();
+        Self {
+            conv_in,
+            mid_block,
+            up,
+            norm_out: group_norm(width, device),
+            conv_out: conv(width, config.image_channels, 3, true, device),
+        }
+    }
+
+    /// `[B, z, h, w] → [B, C, h·f, w·f]`, unclamped.
+    pub fn forward(&self, z: Tensor<B, 4>) -> Tensor<B, 4> {
+        let mut h = self.conv_in.forward(z);
+        for block in &self.mid_block {
+            h = block.forward(h);
+        }
+        for level in self.up.iter().rev() {
+            for block in &level.block {
+                h = block.forward(h);
+            }
+            if let Some(upsample) = &level.upsample {
+                h = upsample.forward(h);
+            }
+        }
+        self.conv_out.forward(norm_swish(&self.norm_out, h))
+    }
+}

@@ -1,0 +1,83 @@
+//! The encoder: image `[B, 3, H, W]` → latent `[B, z, H/f, W/f]`.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{GroupNorm, PaddingConfig2d};
+use burn::tensor::{backend::Backend, Tensor};
+
+use crate::blocks::{conv, group_norm, norm_swish, ResBlock, ResBlockConfig};
+use crate::config::AutoencoderConfig;
+
+/// One resolution level: residual blocks, then (except at the last level) a strided conv.
+#[derive(Module, Debug)]
+pub struct DownLevel<B: Backend> {
+    block: Vec<ResBlock<B>>,
+    downsample: Option<Conv2d<B>>,
+}
+
+/// The reference encoder (Open-MAGVIT2's `Encoder`): bias-free `conv_in`, levels of residual
+/// blocks with 3×3 stride-2 downsampling convs, two middle blocks, `GroupNorm → swish →` 1×1
+/// `conv_out`. No attention.
+#[derive(Module, Debug)]
+pub struct Encoder<B: Backend> {
+    conv_in: Conv2d<B>,
+    down: Vec<DownLevel<B>>,
+    mid_block: Vec<ResBlock<B>>,
+    norm_out: GroupNorm<B>,
+    conv_out: Conv2d<B>,
+}
+
+impl<B: Backend> Encoder<B> {
+    /// Builds the encoder of `config` (assumed validated).
+    pub fn new(config: &AutoencoderConfig, device: &B::Device) -> Self {
+        let levels = config.channel_multipliers.len();
+        let mut width = config.channels;
+        let conv_in = conv(config.image_channels, width, 3, false, device);
+        let down = (0..levels)
+            .map(|level| {
+                let out = config.width(level);
+                let block = (0..config.res_blocks)
+                    .map(|_| {
+                        let b = ResBlockConfig::new(width, out).init(device);
+                        width = out;
+                        b
+                    })
+                    .collect();
+                let downsample = (level + 1 < levels).then(|| {
+                    Conv2dConfig::new([out, out], [3, 3])
+                        .with_stride([2, 2])
+                        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                        .init(device)
+                });
+                DownLevel { block, downsample }
+            })
+            .collect();
+        let mid_block = (0..config.res_blocks)
+            .map(|_| ResBlockConfig::new(width, width).init(device))
+            .collect();
+        Self {
+            conv_in,
+            down,
+            mid_block,
+            norm_out: group_norm(width, device),
+            conv_out: conv(width, config.z_channels, 1, true, device),
+        }
+    }
+
+    /// `[B, C, H, W] → [B, z, H/f, W/f]` (shape checked by the tokenizer).
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let mut h = self.conv_in.forward(x);
+        for level in &self.down {
+            for block in &level.block {
+                h = block.forward(h);
+            }
+            if let Some(downsample) = &level.downsample {
+                h = downsample.forward(h);
+            }
+        }
+        for block in &self.mid_block {
+            h = block.forward(h);
+        }
+        self.conv_out.forward(norm_swish(&self.norm_out, h))
+    }
+}

@@ -1,0 +1,110 @@
+//! The tokenizer: encoder → SimVQ → decoder, and its public encode/decode API.
+
+use burn::module::Module;
+use burn::tensor::{backend::Backend, Int, Tensor};
+use simvq_quant::{CodebookQuantizer, QuantLoss, Quantizer, SimVq};
+
+use crate::decoder::Decoder;
+use crate::encoder::Encoder;
+use crate::error::{ImageError, Result};
+
+/// What one training forward pass produces.
+#[derive(Debug, Clone)]
+pub struct TokenizerOutput<B: Backend> {
+    /// Reconstruction `[B, C, H, W]`, unclamped (training uses it raw).
+    pub reconstruction: Tensor<B, 4>,
+    /// Code indices `[B, H/f, W/f]`.
+    pub indices: Tensor<B, 3, Int>,
+    /// The quantizer's loss terms.
+    pub quant_loss: QuantLoss<B>,
+}
+
+/// The SimVQ image tokenizer. Build it with [`crate::ImageTokenizerConfig::init`].
+///
+/// Images are `[batch, channels, height, width]` in `[-1, 1]`; height and width must be
+/// multiples of the downsampling factor (8 for the reference), giving `[batch, H/8, W/8]`
+/// tokens (16×16 = 256 for 128² images).
+#[derive(Module, Debug)]
+pub struct ImageTokenizer<B: Backend> {
+    /// Image → latent.
+    pub encoder: Encoder<B>,
+    /// Latent → codes (`E = C·Wᵀ + b`).
+    pub quantizer: SimVq<B>,
+    /// Codes → image.
+    pub decoder: Decoder<B>,
+    pub(crate) image_channels: usize,
+    pub(crate) downsample_factor: usize,
+}
+
+impl<B: Backend> ImageTokenizer<B> {
+    /// Spatial downsampling factor `f` (pixels per token side).
+    pub fn downsample_factor(&self) -> usize {
+        self.downsample_factor
+    }
+
+    /// Number of codes `K`.
+    pub fn codebook_size(&self) -> usize {
+        self.quantizer.codebook_size()
+    }
+
+    /// Token grid `[H/f, W/f]` of an image of `height × width`, or an error naming the fix.
+    pub fn token_grid(&self, height: usize, width: usize) -> Result<[usize; 2]> {
+        let f = self.downsample_factor;
+        if height == 0 || width == 0 || !height.is_multiple_of(f) || !width.is_multiple_of(f) {
+            return Err(ImageError::Shape(format!(
+                "image of {height}×{width}: height and width must be positive multiples of {f} \
+                 (resize or crop the images)"
+            )));
+        }
+        Ok([height / f, width / f])
+    }
+
+    fn check_images(&self, images: &Tensor<B, 4>) -> Result<()> {
+        let [_, channels, height, width] = images.dims();
+        if channels != self.image_channels {
+            return Err(ImageError::Shape(format!(
+                "images have {channels} channels, the tokenizer takes {} ([batch, channels, \
+                 height, width])",
+                self.image_channels
+            )));
+        }
+        self.token_grid(height, width).map(|_| ())
+    }
+
+    /// Training forward pass: reconstruction, indices and quantizer loss.
+    pub fn forward(&self, images: Tensor<B, 4>) -> Result<TokenizerOutput<B>> {
+        self.check_images(&images)?;
+        let latent = self.encoder.forward(images);
+        let quantized = self.quantizer.forward_2d(latent)?;
+        Ok(TokenizerOutput {
+            reconstruction: self.decoder.forward(quantized.quantized),
+            indices: quantized.indices,
+            quant_loss: quantized.loss,
+        })
+    }
+
+    /// Images `[B, C, H, W]` → tokens `[B, H/f, W/f]`.
+    pub fn encode(&self, images: Tensor<B, 4>) -> Result<Tensor<B, 3, Int>> {
+        self.check_images(&images)?;
+        let latent = self.encoder.forward(images);
+        let [b, d, h, w] = latent.dims();
+        let flat = latent.permute([0, 2, 3, 1]).reshape([b * h * w, d]);
+        // Inference needs no loss: search the projected codebook directly.
+        let indices = self.quantizer.codebook().nearest(flat);
+        Ok(indices.reshape([b, h, w]))
+    }
+
+    /// Tokens `[B, h, w]` → images `[B, C, h·f, w·f]` clamped to `[-1, 1]`. Codes are looked up
+    /// in the projected codebook `E = C·Wᵀ + b` (not in `C`, as the reference's
+    /// `get_codebook_entry` wrongly does); out-of-range tokens are an error.
+    pub fn decode_indices(&self, indices: Tensor<B, 3, Int>) -> Result<Tensor<B, 4>> {
+        let codes = self.quantizer.decode_indices_2d(indices)?;
+        Ok(self.decoder.forward(codes).clamp(-1.0, 1.0))
+    }
+
+    /// Encode and decode: the reconstruction as evaluation sees it (clamped to `[-1, 1]`).
+    pub fn reconstruct(&self, images: Tensor<B, 4>) -> Result<Tensor<B, 4>> {
+        let indices = self.encode(images)?;
+        self.decode_indices(indices)
+    }
+}
