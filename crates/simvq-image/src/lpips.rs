@@ -125,18 +125,16 @@ impl<B: Backend> Lpips<B> {
     pub fn forward(&self, x: Tensor<B, 4>, y: Tensor<B, 4>) -> Tensor<B, 1> {
         let batch = x.dims()[0];
         // One pass over both batches.
-        let features = self.backbone.forward(scale_input(Tensor::cat(vec![x, y], 0)));
+        let features = self
+            .backbone
+            .forward(scale_input(Tensor::cat(vec![x, y], 0)));
         let mut total: Option<Tensor<B, 1>> = None;
         for (feature, lin) in features.into_iter().zip(&self.lin) {
             let normalised = unit_normalise(feature);
             let a = normalised.clone().narrow(0, 0, batch);
             let b = normalised.narrow(0, batch, batch);
             let diff = (a - b).powf_scalar(2.0);
-            let per_image = lin
-                .forward(diff)
-                .mean_dim(3)
-                .mean_dim(2)
-                .reshape([batch]);
+            let per_image = lin.forward(diff).mean_dim(3).mean_dim(2).reshape([batch]);
             total = Some(match total {
                 Some(t) => t + per_image,
                 None => per_image,
@@ -156,7 +154,12 @@ fn scale_input<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
 
 /// Divides every feature vector by its channel L2 norm (plus `1e-10`).
 fn unit_normalise<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let norm = x.clone().powf_scalar(2.0).sum_dim(1).sqrt().add_scalar(NORM_EPS);
+    let norm = x
+        .clone()
+        .powf_scalar(2.0)
+        .sum_dim(1)
+        .sqrt()
+        .add_scalar(NORM_EPS);
     x / norm
 }
 
@@ -183,7 +186,9 @@ fn load_file<B: Backend, M: ModuleSnapshot<B>>(
         for (from, to) in remaps {
             store = store.with_key_remapping(from, to);
         }
-        module.load_from(&mut store).map_err(|e| fail(e.to_string()))?
+        module
+            .load_from(&mut store)
+            .map_err(|e| fail(e.to_string()))?
     } else {
         let mut store = PytorchStore::from_file(path)
             .map_indices_contiguous(false)
@@ -192,10 +197,11 @@ fn load_file<B: Backend, M: ModuleSnapshot<B>>(
         for (from, to) in remaps {
             store = store.with_key_remapping(from, to);
         }
-        module.load_from(&mut store).map_err(|e| fail(e.to_string()))?
+        module
+            .load_from(&mut store)
+            .map_err(|e| fail(e.to_string()))?
     };
-    if !result.errors.is_empty() || !result.missing.is_empty() || result.applied.len() != expected
-    {
+    if !result.errors.is_empty() || !result.missing.is_empty() || result.applied.len() != expected {
         let missing: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
         return Err(fail(format!(
             "loaded {} of {expected} tensors (missing: {missing:?}; errors: {:?}). {LPIPS_WEIGHTS_HELP}",

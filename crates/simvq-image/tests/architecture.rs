@@ -39,7 +39,8 @@ fn reference_shapes_128_to_16x16x128_to_128() {
     let tokenizer = ImageTokenizerConfig::reference(1024)
         .init::<B>(&device)
         .unwrap();
-    let images = Tensor::<B, 4>::random([1, 3, 128, 128], Distribution::Uniform(-1.0, 1.0), &device);
+    let images =
+        Tensor::<B, 4>::random([1, 3, 128, 128], Distribution::Uniform(-1.0, 1.0), &device);
     let latent = tokenizer.encoder.forward(images.clone());
     assert_eq!(latent.dims(), [1, 128, 16, 16]);
     let out = tokenizer.forward(images.clone()).unwrap();
@@ -62,7 +63,10 @@ fn depth_to_space_uses_dcr_order_not_pixel_shuffle() {
         TensorData::new((0..8).map(|v| v as f32).collect::<Vec<_>>(), [1, 8, 1, 1]),
         &Default::default(),
     );
-    let out = depth_to_space_dcr(x, 2).into_data().to_vec::<f32>().unwrap();
+    let out = depth_to_space_dcr(x, 2)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
     // out[c, i, j] = in[(i·2 + j)·2 + c]; PixelShuffle would give in[c·4 + i·2 + j].
     assert_eq!(out, vec![0.0, 2.0, 4.0, 6.0, 1.0, 3.0, 5.0, 7.0]);
 }
@@ -107,7 +111,12 @@ fn decoded_max_abs(
     device: &burn::tensor::Device<B>,
 ) -> f32 {
     let images = Tensor::<B, 4>::random([1, 3, 16, 16], Distribution::Normal(0.0, 3.0), device);
-    tokenizer.reconstruct(images).unwrap().abs().max().into_scalar()
+    tokenizer
+        .reconstruct(images)
+        .unwrap()
+        .abs()
+        .max()
+        .into_scalar()
 }
 
 #[test]
