@@ -1,0 +1,91 @@
+//! The reference's image preprocessing: RGB, `Resize(size)` (shorter side, Pillow bilinear
+//! with antialias), `RandomCrop(size)` for training or `CenterCrop(size)` for evaluation,
+//! then `x / 127.5 − 1` in channel-first order.
+
+use std::path::Path;
+
+use image::RgbImage;
+use rand::{rngs::StdRng, RngExt};
+
+use crate::error::{DataError, Result};
+use crate::resize::resize_bilinear_like_pil;
+
+/// Where the square is cut from the resized image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crop {
+    /// Uniformly random offsets (training; torchvision `RandomCrop`).
+    Random,
+    /// Centred (evaluation; torchvision `CenterCrop`).
+    Center,
+}
+
+/// Shorter side to `size`, then a `size × size` crop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageTransform {
+    /// Output side in pixels.
+    pub size: u32,
+    /// Crop placement.
+    pub crop: Crop,
+}
+
+/// Reads and decodes an image file to 8-bit RGB. Gray, gray+alpha, RGBA (alpha dropped, as
+/// PIL's `convert("RGB")`), 16-bit and CMYK JPEGs are converted; unreadable or truncated files
+/// are an error naming the file.
+pub fn decode_rgb(path: &Path) -> Result<RgbImage> {
+    let unreadable = |reason: String| DataError::Unreadable {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let reader = image::ImageReader::open(path)
+        .map_err(|e| unreadable(e.to_string()))?
+        .with_guessed_format()
+        .map_err(|e| unreadable(e.to_string()))?;
+    let image = reader.decode().map_err(|e| unreadable(e.to_string()))?;
+    if image.width() == 0 || image.height() == 0 {
+        return Err(unreadable("the image has no pixels".into()));
+    }
+    Ok(image.to_rgb8())
+}
+
+impl ImageTransform {
+    /// torchvision `Resize(size)`: the shorter side becomes `size`, the longer
+    /// `int(size · long / short)` (truncated, as torchvision computes it).
+    pub fn resized_dims(&self, width: u32, height: u32) -> (u32, u32) {
+        let size = u64::from(self.size);
+        let (w, h) = (u64::from(width), u64::from(height));
+        if w <= h {
+            (self.size, (size * h / w) as u32)
+        } else {
+            ((size * w / h) as u32, self.size)
+        }
+    }
+
+    /// Resizes and crops `image`; `rng` places a random crop.
+    pub fn apply(&self, image: &RgbImage, rng: &mut StdRng) -> RgbImage {
+        let (w, h) = self.resized_dims(image.width(), image.height());
+        let resized = if (w, h) == image.dimensions() {
+            image.clone()
+        } else {
+            resize_bilinear_like_pil(image, w, h)
+        };
+        let (top, left) = match self.crop {
+            Crop::Random => (
+                rng.random_range(0..=h - self.size),
+                rng.random_range(0..=w - self.size),
+            ),
+            // torchvision: int(round((h − size) / 2)), Python rounding half to even.
+            Crop::Center => (
+                (f64::from(h - self.size) / 2.0).round_ties_even() as u32,
+                (f64::from(w - self.size) / 2.0).round_ties_even() as u32,
+            ),
+        };
+        image::imageops::crop_imm(&resized, left, top, self.size, self.size).to_image()
+    }
+}
+
+/// Appends `image` as channel-first floats in `[-1, 1]` (`x / 127.5 − 1`).
+pub fn push_chw(image: &RgbImage, out: &mut Vec<f32>) {
+    for c in 0..3 {
+        out.extend(image.pixels().map(|p| f32::from(p.0[c]) / 127.5 - 1.0));
+    }
+}

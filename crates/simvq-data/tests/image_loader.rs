@@ -1,0 +1,116 @@
+//! The image loader: odd formats converted, bad files skipped and named, seeded order.
+
+use std::path::Path;
+
+use image::{GrayImage, ImageBuffer, Luma, Rgba, RgbaImage};
+use simvq_data::{demo_images_dir, Crop, DataError, ImageFolder, ImageLoader, ImageTransform};
+
+fn write_mixed_folder(dir: &Path) {
+    std::fs::create_dir_all(dir.join("class_a")).unwrap();
+    std::fs::create_dir_all(dir.join("class_b")).unwrap();
+    GrayImage::from_fn(40, 30, |x, y| Luma([(x * 5 + y) as u8]))
+        .save(dir.join("class_a/gray.png"))
+        .unwrap();
+    RgbaImage::from_fn(30, 40, |x, y| Rgba([x as u8 * 8, y as u8 * 6, 100, 7]))
+        .save(dir.join("class_a/rgba.png"))
+        .unwrap();
+    ImageBuffer::<Luma<u16>, Vec<u16>>::from_fn(33, 33, |x, y| Luma([(x * 1000 + y) as u16]))
+        .save(dir.join("class_b/sixteen_bit.png"))
+        .unwrap();
+    std::fs::write(
+        dir.join("class_b/not_an_image.JPEG"),
+        b"definitely not a jpeg",
+    )
+    .unwrap();
+    std::fs::write(dir.join("class_b/empty.jpg"), b"").unwrap();
+    let png = std::fs::read(dir.join("class_a/gray.png")).unwrap();
+    std::fs::write(dir.join("class_b/truncated.png"), &png[..png.len() / 2]).unwrap();
+    std::fs::write(
+        dir.join("class_b/notes.txt"),
+        b"ignored: not an image extension",
+    )
+    .unwrap();
+}
+
+#[test]
+fn odd_formats_convert_and_bad_files_are_skipped_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write_mixed_folder(dir.path());
+    let folder = ImageFolder::scan(dir.path()).unwrap();
+    assert_eq!(folder.len(), 6, "five image files plus the txt ignored");
+    let transform = ImageTransform {
+        size: 16,
+        crop: Crop::Center,
+    };
+    let loader = ImageLoader::new(folder, transform, 6, false, 0).unwrap();
+    let batch = loader.batch(0, 0).unwrap();
+    assert_eq!(batch.shape, [3, 3, 16, 16]);
+    let names: Vec<_> = batch
+        .paths
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["gray.png", "rgba.png", "sixteen_bit.png"]);
+    assert!(batch.pixels.iter().all(|v| (-1.0..=1.0).contains(v)));
+    // Gray becomes three equal channels.
+    let plane = 16 * 16;
+    assert_eq!(batch.pixels[..plane], batch.pixels[plane..2 * plane]);
+    let mut skipped: Vec<_> = loader
+        .take_skipped()
+        .into_iter()
+        .map(|s| s.path.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    skipped.sort();
+    assert_eq!(skipped, ["empty.jpg", "not_an_image.JPEG", "truncated.png"]);
+    assert!(loader.take_skipped().is_empty(), "reported once");
+}
+
+#[test]
+fn missing_and_empty_folders_are_clear_errors() {
+    let err = ImageFolder::scan("/no/such/imagenet/train").unwrap_err();
+    assert!(matches!(err, DataError::MissingRoot(_)));
+    assert!(err.to_string().contains("/no/such/imagenet/train"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("readme.md"), b"no images here").unwrap();
+    let err = ImageFolder::scan(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("no images found") && err.contains("jpeg"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.jpg"), b"xx").unwrap();
+    let folder = ImageFolder::scan(dir.path()).unwrap();
+    let transform = ImageTransform {
+        size: 8,
+        crop: Crop::Random,
+    };
+    let loader = ImageLoader::new(folder, transform, 4, true, 0).unwrap();
+    assert!(matches!(
+        loader.batch(0, 0),
+        Err(DataError::EmptyBatch { batch: 0 })
+    ));
+}
+
+#[test]
+fn order_and_crops_are_a_function_of_seed_and_epoch() {
+    let folder = ImageFolder::scan(demo_images_dir()).unwrap();
+    assert_eq!(folder.len(), 7);
+    let transform = ImageTransform {
+        size: 32,
+        crop: Crop::Random,
+    };
+    let a = ImageLoader::new(folder.clone(), transform, 3, true, 42).unwrap();
+    let b = ImageLoader::new(folder.clone(), transform, 3, true, 42).unwrap();
+    let c = ImageLoader::new(folder, transform, 3, true, 43).unwrap();
+    assert_eq!(a.batches_per_epoch(), 3);
+    assert_eq!(a.epoch_order(5), b.epoch_order(5));
+    assert_ne!(a.epoch_order(0), a.epoch_order(1), "reshuffled each epoch");
+    assert_ne!(a.epoch_order(0), c.epoch_order(0), "seeded");
+    let mut order = a.epoch_order(3);
+    order.sort();
+    assert_eq!(order, (0..7).collect::<Vec<_>>(), "a permutation");
+    let (x, y) = (a.batch(2, 1).unwrap(), b.batch(2, 1).unwrap());
+    assert_eq!(x.paths, y.paths);
+    assert_eq!(x.pixels, y.pixels, "same crops");
+    assert_eq!(a.batch(2, 2).unwrap().shape[0], 1, "short last batch");
+}

@@ -1,0 +1,91 @@
+//! Preprocessing parity with torchvision on PIL images (tools/golden_image_preprocessing.py):
+//! `Resize(size)` and `CenterCrop(size)` byte for byte.
+
+use std::path::Path;
+
+use image::RgbImage;
+use rand::{rngs::StdRng, SeedableRng};
+use serde_json::Value;
+use simvq_data::{decode_rgb, resize_bilinear_like_pil, Crop, ImageTransform};
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn read_json(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+}
+
+/// The script's pattern: `(7x + 13y + 50c + 5·((x·y) mod 17)) mod 256`.
+fn pattern(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        let v = |c: u32| ((7 * x + 13 * y + 50 * c + 5 * ((x * y) % 17)) % 256) as u8;
+        image::Rgb([v(0), v(1), v(2)])
+    })
+}
+
+fn bytes(value: &Value) -> Vec<u8> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u8)
+        .collect()
+}
+
+#[test]
+fn resize_and_center_crop_match_torchvision_on_pil_exactly() {
+    let golden = read_json("pil_resize.json");
+    for case in golden["cases"].as_array().unwrap() {
+        let (w, h, size) = (
+            case["width"].as_u64().unwrap() as u32,
+            case["height"].as_u64().unwrap() as u32,
+            case["size"].as_u64().unwrap() as u32,
+        );
+        let transform = ImageTransform {
+            size,
+            crop: Crop::Center,
+        };
+        let dims = transform.resized_dims(w, h);
+        let expected_dims = &case["resized_dims"];
+        assert_eq!(
+            [dims.0 as u64, dims.1 as u64],
+            [
+                expected_dims[0].as_u64().unwrap(),
+                expected_dims[1].as_u64().unwrap()
+            ],
+            "{w}×{h}"
+        );
+        let image = pattern(w, h);
+        let resized = resize_bilinear_like_pil(&image, dims.0, dims.1);
+        assert_eq!(
+            resized.as_raw(),
+            &bytes(&case["resized"]),
+            "resize of {w}×{h}"
+        );
+        let cropped = transform.apply(&image, &mut StdRng::seed_from_u64(0));
+        assert_eq!(
+            cropped.as_raw(),
+            &bytes(&case["center_crop"]),
+            "crop of {w}×{h}"
+        );
+    }
+}
+
+#[test]
+fn cmyk_jpeg_is_converted_to_rgb_like_pil() {
+    let rgb = decode_rgb(&fixture("cmyk.jpg")).expect("CMYK JPEG decodes");
+    let expected = bytes(&read_json("cmyk_as_rgb.json")["rgb"]);
+    assert_eq!(rgb.dimensions(), (8, 8));
+    let worst = rgb
+        .as_raw()
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
+    // Decoders differ in IDCT rounding; the colour conversion itself must be right.
+    assert!(worst <= 3, "max difference {worst}");
+}
