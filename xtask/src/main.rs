@@ -4,6 +4,7 @@ mod alloc;
 mod backend;
 mod bench;
 mod quant_demo;
+mod train;
 
 use std::path::PathBuf;
 
@@ -16,7 +17,7 @@ use backend::{dispatch, BackendKind};
 static ALLOCATOR: alloc::CountingAllocator = alloc::CountingAllocator;
 
 #[derive(Parser)]
-#[command(about = "simvq-rs tasks: demos, benchmarks", version)]
+#[command(about = "simvq-rs tasks: training, demos, benchmarks", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,11 +37,23 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Train a tokenizer (`train image`).
+    Train {
+        #[command(subcommand)]
+        target: TrainTarget,
+    },
     /// Benchmarks (`bench quant`).
     Bench {
         #[command(subcommand)]
         target: BenchTarget,
     },
+}
+
+#[derive(Subcommand)]
+enum TrainTarget {
+    /// The SimVQ image tokenizer. With no arguments: the built-in CPU demo on the shipped
+    /// photos (a few minutes on 2 cores).
+    Image(train::ImageTrainArgs),
 }
 
 #[derive(Subcommand)]
@@ -81,6 +94,9 @@ fn main() -> Result<()> {
                 &serde_json::json!({ "args": args, "curves": curves }),
             )
         }
+        Command::Train {
+            target: TrainTarget::Image(args),
+        } => train::image(&args),
         Command::Bench {
             target:
                 BenchTarget::Quant {

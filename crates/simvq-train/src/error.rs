@@ -1,0 +1,55 @@
+//! What can stop a training run.
+
+use std::path::PathBuf;
+
+/// Training errors; each says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A config file that cannot be read or does not fit the config.
+    #[error("config {path}: {message}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// The loss became NaN or infinite.
+    #[error("non-finite loss at step {step} ({what}); the last checkpoint is intact. Lower the learning rate, add warm-up (optimizer.warmup_steps) or gradient clipping (optimizer.grad_clip_norm), or set schedule.on_non_finite = \"skip\"")]
+    NonFinite {
+        /// The step.
+        step: usize,
+        /// Which loss.
+        what: String,
+    },
+    /// A checkpoint that cannot be written or read.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The checkpoint directory.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// Reading or writing an output file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The model refused its config or input.
+    #[error(transparent)]
+    Image(#[from] simvq_image::ImageError),
+    /// The dataset could not be read.
+    #[error(transparent)]
+    Data(#[from] simvq_data::DataError),
+    /// A metric could not be computed.
+    #[error(transparent)]
+    Metrics(#[from] simvq_metrics::MetricsError),
+    /// Codebook statistics failed.
+    #[error(transparent)]
+    Quant(#[from] simvq_quant::QuantError),
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, TrainError>;

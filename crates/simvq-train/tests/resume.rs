@@ -1,0 +1,214 @@
+//! Training runs end to end, a stopped run resumes to exactly the uninterrupted run's state,
+//! checkpoints are atomic, and non-finite losses stop without corrupting them.
+
+use std::path::Path;
+
+use burn::backend::{Autodiff, Flex};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use burn::tensor::{backend::Backend, Tensor};
+use simvq_data::demo_images_dir;
+use simvq_image::AutoencoderConfig;
+use simvq_quant::SimVqConfig;
+use simvq_train::{
+    train_image, CheckpointDir, ImageRunOptions, ImageTrainConfig, NonFinitePolicy, TrainError,
+};
+
+type B = Autodiff<Flex>;
+
+/// Model init draws from the backend's global RNG (seeded per run), so runs in one process
+/// must not interleave: the tests here take turns.
+static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A tokenizer small enough to train for a few steps in a test.
+fn tiny_config(steps: usize) -> ImageTrainConfig {
+    let mut config = ImageTrainConfig::demo();
+    config.model.autoencoder = AutoencoderConfig::new()
+        .with_channels(32)
+        .with_channel_multipliers(vec![1, 2])
+        .with_res_blocks(1)
+        .with_z_channels(8);
+    config.model.quantizer = SimVqConfig::new(64, 8);
+    config.discriminator.base_channels = 8;
+    config.discriminator.layers = 2;
+    config.data.image_size = 16;
+    config.data.batch_size = 3;
+    config.schedule.steps = steps;
+    config.schedule.log_every = 2;
+    config.schedule.checkpoint_every = 2;
+    config.schedule.keep_checkpoints = 2;
+    config
+}
+
+fn options(out: &Path, resume: bool, stop_after: Option<usize>) -> ImageRunOptions {
+    ImageRunOptions {
+        train_dir: demo_images_dir(),
+        val_dir: demo_images_dir(),
+        out_dir: out.to_path_buf(),
+        resume,
+        stop_after,
+        progress: false,
+    }
+}
+
+/// Every float parameter's values, in visiting order.
+struct Flatten(Vec<Vec<f32>>);
+
+impl<Be: Backend> ModuleVisitor<Be> for Flatten {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<Be, D>>) {
+        self.0
+            .push(param.val().into_data().convert::<f32>().to_vec().unwrap());
+    }
+}
+
+/// The weights of checkpoint `dir`'s `name` file, loaded into a fresh module of `config`.
+fn checkpoint_weights(config: &ImageTrainConfig, dir: &Path, name: &str) -> Vec<Vec<f32>> {
+    let device = Default::default();
+    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+    let mut flat = Flatten(Vec::new());
+    if name == "discriminator" {
+        let module = config.discriminator.init::<Flex>(&device);
+        module
+            .load_file(dir.join(name), &recorder, &device)
+            .unwrap()
+            .visit(&mut flat);
+    } else {
+        let module = config.model.init::<Flex>(&device).unwrap();
+        module
+            .load_file(dir.join(name), &recorder, &device)
+            .unwrap()
+            .visit(&mut flat);
+    }
+    flat.0
+}
+
+#[test]
+fn a_stopped_run_resumes_to_the_same_state_as_an_uninterrupted_one() {
+    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let config = tiny_config(6);
+    let device = Default::default();
+    let straight = tempfile::tempdir().unwrap();
+    let full = train_image::<B>(&config, &options(straight.path(), false, None), &device).unwrap();
+    assert_eq!(full.steps, 6);
+    let eval = full.eval.as_ref().expect("a finished run is evaluated");
+    assert_eq!(eval.images, 7);
+    assert!(eval.psnr.is_finite() && eval.utilization > 0.0);
+    assert!(straight.path().join("metrics.json").is_file());
+    assert!(straight.path().join("reconstructions.png").is_file());
+    assert!(straight.path().join("config.toml").is_file());
+
+    let interrupted = tempfile::tempdir().unwrap();
+    let first = train_image::<B>(
+        &config,
+        &options(interrupted.path(), false, Some(3)),
+        &device,
+    )
+    .unwrap();
+    assert_eq!(first.steps, 3);
+    assert!(first.eval.is_none());
+    // A checkpoint half-written when the process died must be ignored.
+    let partial = interrupted
+        .path()
+        .join("checkpoints/step-000000005.partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("model.mpk"), b"garbage").unwrap();
+    let resumed =
+        train_image::<B>(&config, &options(interrupted.path(), true, None), &device).unwrap();
+    assert_eq!(resumed.steps, 6);
+
+    let last = |dir: &Path| CheckpointDir::new(dir, 2).latest().unwrap().unwrap();
+    let (step_a, dir_a) = last(straight.path());
+    let (step_b, dir_b) = last(interrupted.path());
+    assert_eq!((step_a, step_b), (6, 6));
+    for name in ["model", "ema", "discriminator"] {
+        let (a, b) = (
+            checkpoint_weights(&config, &dir_a, name),
+            checkpoint_weights(&config, &dir_b, name),
+        );
+        let differing: Vec<(usize, f32)> = a
+            .iter()
+            .zip(&b)
+            .enumerate()
+            .map(|(i, (x, y))| {
+                (
+                    i,
+                    x.iter()
+                        .zip(y)
+                        .map(|(p, q)| (p - q).abs())
+                        .fold(0.0, f32::max),
+                )
+            })
+            .filter(|(_, d)| *d > 0.0)
+            .collect();
+        assert!(
+            differing.is_empty(),
+            "{name} differs after resume: {differing:?}"
+        );
+    }
+    // The EMA really averages: it is not the live model.
+    assert_ne!(
+        checkpoint_weights(&config, &dir_a, "model"),
+        checkpoint_weights(&config, &dir_a, "ema")
+    );
+    // The last logging window (steps 5–6) lies wholly after the resume: same losses.
+    let (a, b) = (
+        full.history.last().unwrap(),
+        resumed.history.last().unwrap(),
+    );
+    assert_eq!(a.step, 6);
+    assert_eq!(
+        [
+            a.generator,
+            a.l1,
+            a.gan_generator,
+            a.commitment,
+            a.discriminator,
+            a.utilization
+        ],
+        [
+            b.generator,
+            b.l1,
+            b.gan_generator,
+            b.commitment,
+            b.discriminator,
+            b.utilization
+        ]
+    );
+    assert_eq!(eval, resumed.eval.as_ref().unwrap());
+    // Only the newest `keep_checkpoints` remain.
+    let kept: Vec<usize> = CheckpointDir::new(straight.path(), 2)
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(kept, [4, 6]);
+}
+
+#[test]
+fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
+    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut config = tiny_config(4);
+    config.schedule.checkpoint_every = 1;
+    config.optimizer.learning_rate = 1e30;
+    let device = Default::default();
+    let out = tempfile::tempdir().unwrap();
+    let err = train_image::<B>(&config, &options(out.path(), false, None), &device).unwrap_err();
+    let TrainError::NonFinite { step, .. } = err else {
+        panic!("expected a non-finite error, got {err}");
+    };
+    assert!(step >= 2, "the first loss is computed before any update");
+    let (last, dir) = CheckpointDir::new(out.path(), 2).latest().unwrap().unwrap();
+    assert_eq!(last, step - 1, "nothing written for the failed step");
+    assert_eq!(checkpoint_weights(&config, &dir, "model").len(), {
+        let mut flat = Flatten(Vec::new());
+        config.model.init::<Flex>(&device).unwrap().visit(&mut flat);
+        flat.0.len()
+    });
+
+    config.schedule.on_non_finite = NonFinitePolicy::Skip;
+    let out = tempfile::tempdir().unwrap();
+    let report = train_image::<B>(&config, &options(out.path(), false, None), &device).unwrap();
+    assert_eq!(report.steps, 4);
+    assert!(report.non_finite_skips > 0);
+}
