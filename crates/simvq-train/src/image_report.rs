@@ -30,6 +30,9 @@ pub struct ImageEvalReport {
     pub ssim: f64,
 }
 
+/// An original `[3, H, W]` and its reconstruction, for the grid.
+pub type ImagePair<B> = (Tensor<B, 3>, Tensor<B, 3>);
+
 /// Channel-first `[-1, 1]` floats of a batch as a tensor.
 pub fn batch_tensor<B: Backend>(
     pixels: Vec<f32>,
@@ -48,7 +51,7 @@ pub fn evaluate_images<B: Backend>(
     limit: usize,
     keep: usize,
     device: &B::Device,
-) -> Result<(ImageEvalReport, Vec<(Tensor<B, 3>, Tensor<B, 3>)>)> {
+) -> Result<(ImageEvalReport, Vec<ImagePair<B>>)> {
     let mut usage = CodebookUsage::new(model.codebook_size());
     let mut quality = ImageQuality::default();
     let mut kept = Vec::new();
@@ -111,7 +114,7 @@ fn to_rgb<B: Backend>(image: &Tensor<B, 3>) -> RgbImage {
 }
 
 /// Saves a PNG with the originals in the top row and their reconstructions below.
-pub fn save_grid<B: Backend>(pairs: &[(Tensor<B, 3>, Tensor<B, 3>)], path: &Path) -> Result<()> {
+pub fn save_grid<B: Backend>(pairs: &[ImagePair<B>], path: &Path) -> Result<()> {
     let Some((first, _)) = pairs.first() else {
         return Ok(());
     };

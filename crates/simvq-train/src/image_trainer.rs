@@ -513,7 +513,7 @@ fn load_lpips<B: AutodiffBackend>(
 ) -> Result<Option<Lpips<B>>> {
     if config.loss.perceptual_weight <= 0.0 {
         say(
-            &bar,
+            bar,
             "WARNING: training WITHOUT the LPIPS perceptual loss (loss.perceptual_weight = 0). \
              Reconstructions will be blurrier than the reference's. To use it, set \
              loss.perceptual_weight = 1.0 and lpips.backbone / lpips.heads.",

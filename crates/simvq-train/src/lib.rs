@@ -20,6 +20,6 @@ pub use error::{Result, TrainError};
 pub use image_config::{
     ImageDataSettings, ImageTrainConfig, LpipsFiles, NonFinitePolicy, ScheduleSettings,
 };
-pub use image_report::{batch_tensor, evaluate_images, save_grid, ImageEvalReport};
+pub use image_report::{batch_tensor, evaluate_images, save_grid, ImageEvalReport, ImagePair};
 pub use image_trainer::{train_image, ImageRunOptions, ImageRunReport, LogEntry};
 pub use optimizer::OptimizerSettings;
