@@ -3,6 +3,7 @@
 mod alloc;
 mod backend;
 mod bench;
+mod bench_image;
 mod quant_demo;
 mod train;
 
@@ -58,6 +59,15 @@ enum TrainTarget {
 
 #[derive(Subcommand)]
 enum BenchTarget {
+    /// Training throughput of the image tokenizer (reference model by default) and the time
+    /// of an ImageNet epoch at that speed.
+    Image {
+        #[command(flatten)]
+        args: bench_image::ImageBenchArgs,
+        /// Compute backend.
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendKind,
+    },
     /// SimVQ forward+backward time and memory vs one plain matmul, K = 1k … 262k.
     Quant {
         #[command(flatten)]
@@ -97,6 +107,13 @@ fn main() -> Result<()> {
         Command::Train {
             target: TrainTarget::Image(args),
         } => train::image(&args),
+        Command::Bench {
+            target: BenchTarget::Image { args, backend },
+        } => {
+            let report = dispatch!(backend, |B, device| bench_image::run::<B>(&args, &device))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Bench {
             target:
                 BenchTarget::Quant {

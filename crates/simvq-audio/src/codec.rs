@@ -1,0 +1,151 @@
+//! The codec: SEANet encoder → SimVQ → Vocos backbone → iSTFT head, and its public API.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::{backend::Backend, Int, Tensor};
+use simvq_quant::{CodebookQuantizer, QuantLoss, Quantizer, SimVq, SimVqConfig};
+
+use crate::backbone::{VocosBackbone, VocosConfig};
+use crate::encoder::{SeanetConfig, SeanetEncoder};
+use crate::error::AudioError;
+use crate::head::IstftHead;
+
+/// The whole codec; defaults are the reference's `libritts_24khz`.
+#[derive(Config, Debug)]
+pub struct AudioCodecConfig {
+    /// Encoder.
+    pub encoder: SeanetConfig,
+    /// The quantizer; `dim` must equal `encoder.dimension`.
+    pub quantizer: SimVqConfig,
+    /// Decoder backbone; `input_channels` must equal `encoder.dimension`.
+    pub backbone: VocosConfig,
+    /// FFT size of the iSTFT head (1280).
+    #[config(default = 1280)]
+    pub n_fft: usize,
+    /// Sample rate the codec runs at.
+    #[config(default = 24_000)]
+    pub sample_rate: usize,
+}
+
+impl AudioCodecConfig {
+    /// The reference codec with `codebook_size` codes (4,096 … 262,144).
+    pub fn reference(codebook_size: usize) -> Self {
+        Self::new(
+            SeanetConfig::new(),
+            SimVqConfig::new(codebook_size, 512),
+            VocosConfig::new(),
+        )
+    }
+
+    /// Tokens per second (75 for the reference).
+    pub fn frame_rate(&self) -> f64 {
+        self.sample_rate as f64 / self.encoder.hop_length() as f64
+    }
+
+    /// Bits per second: frame rate × log2(K) (0.9 kbps at K = 4,096).
+    pub fn bitrate(&self) -> f64 {
+        self.frame_rate() * (self.quantizer.codebook_size as f64).log2()
+    }
+
+    /// Builds the codec.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<AudioCodec<B>, AudioError> {
+        let d = self.encoder.dimension;
+        if self.quantizer.dim != d || self.backbone.input_channels != d {
+            return Err(AudioError::InvalidConfig(format!(
+                "encoder.dimension ({d}), quantizer.dim ({}) and backbone.input_channels ({}) \
+                 must be equal",
+                self.quantizer.dim, self.backbone.input_channels
+            )));
+        }
+        let hop = self.encoder.hop_length();
+        Ok(AudioCodec {
+            encoder: SeanetEncoder::new(&self.encoder, device),
+            quantizer: self.quantizer.init(device)?,
+            backbone: VocosBackbone::new(&self.backbone, device),
+            head: IstftHead::new(self.backbone.dim, self.n_fft, hop, device)?,
+            hop,
+            channels: self.encoder.channels,
+        })
+    }
+}
+
+/// What one training forward pass produces.
+#[derive(Debug, Clone)]
+pub struct CodecOutput<B: Backend> {
+    /// Reconstruction `[B, hop · T]` (unclamped).
+    pub reconstruction: Tensor<B, 2>,
+    /// Code indices `[B, T]`.
+    pub indices: Tensor<B, 2, Int>,
+    /// The quantizer's loss terms.
+    pub quant_loss: QuantLoss<B>,
+}
+
+/// The SimVQ audio codec. Build it with [`AudioCodecConfig::init`].
+///
+/// Waveforms are `[batch, samples]` at the codec's sample rate; `L` samples give
+/// `ceil(L / 320)` tokens (75 per second) and decode to `320 · ceil(L / 320)` samples.
+#[derive(Module, Debug)]
+pub struct AudioCodec<B: Backend> {
+    /// Waveform → latent.
+    pub encoder: SeanetEncoder<B>,
+    /// Latent → codes.
+    pub quantizer: SimVq<B>,
+    /// Codes → features.
+    pub backbone: VocosBackbone<B>,
+    /// Features → waveform.
+    pub head: IstftHead<B>,
+    hop: usize,
+    channels: usize,
+}
+
+impl<B: Backend> AudioCodec<B> {
+    /// Samples per token.
+    pub fn hop_length(&self) -> usize {
+        self.hop
+    }
+
+    fn encode_latent(&self, wave: Tensor<B, 2>) -> Result<Tensor<B, 3>, AudioError> {
+        let [batch, samples] = wave.dims();
+        if batch == 0 || samples == 0 {
+            return Err(AudioError::Shape(format!(
+                "waveform of shape [{batch}, {samples}]: need [batch, samples] with at least one \
+                 sample"
+            )));
+        }
+        Ok(self
+            .encoder
+            .forward(wave.reshape([batch, self.channels, samples])))
+    }
+
+    /// Training forward pass.
+    pub fn forward(&self, wave: Tensor<B, 2>) -> Result<CodecOutput<B>, AudioError> {
+        let latent = self.encode_latent(wave)?;
+        let quantized = self.quantizer.forward_1d(latent)?;
+        let features = self.backbone.forward(quantized.quantized);
+        Ok(CodecOutput {
+            reconstruction: self.head.forward(features),
+            indices: quantized.indices,
+            quant_loss: quantized.loss,
+        })
+    }
+
+    /// Waveforms `[B, L]` → tokens `[B, ceil(L / hop)]`.
+    pub fn encode(&self, wave: Tensor<B, 2>) -> Result<Tensor<B, 2, Int>, AudioError> {
+        let latent = self.encode_latent(wave)?;
+        let [b, d, t] = latent.dims();
+        let flat = latent.swap_dims(1, 2).reshape([b * t, d]);
+        Ok(self.quantizer.codebook().nearest(flat).reshape([b, t]))
+    }
+
+    /// Tokens `[B, T]` → waveforms `[B, hop · T]`, through the projected codebook `E`.
+    pub fn decode_indices(&self, indices: Tensor<B, 2, Int>) -> Result<Tensor<B, 2>, AudioError> {
+        let codes = self.quantizer.decode_indices_1d(indices)?;
+        Ok(self.head.forward(self.backbone.forward(codes)))
+    }
+
+    /// Encode then decode.
+    pub fn reconstruct(&self, wave: Tensor<B, 2>) -> Result<Tensor<B, 2>, AudioError> {
+        let tokens = self.encode(wave)?;
+        self.decode_indices(tokens)
+    }
+}

@@ -1,0 +1,20 @@
+//! What can go wrong building or running the audio codec.
+
+use simvq_quant::QuantError;
+
+/// Errors of the audio codec: invalid configs and wrong input shapes.
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    /// A config value the architecture cannot use; the message says which and why.
+    #[error("invalid audio codec config: {0}")]
+    InvalidConfig(String),
+    /// Input of the wrong shape; the message names the expected layout.
+    #[error("wrong input shape: {0}")]
+    Shape(String),
+    /// The quantizer refused its input or config.
+    #[error(transparent)]
+    Quant(#[from] QuantError),
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, AudioError>;

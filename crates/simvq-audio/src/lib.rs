@@ -1,0 +1,39 @@
+//! The SimVQ audio codec (WavTokenizer-style, the reference's `libritts_24khz`): a causal
+//! SEANet encoder, SimVQ with 512-dimensional codes, a Vocos backbone and an iSTFT head.
+//! 24 kHz audio, 75 tokens per second, one codebook.
+//!
+//! ```
+//! use burn::backend::Flex;
+//! use burn::tensor::{Distribution, Tensor};
+//! use simvq_audio::{AudioCodecConfig, SeanetConfig, VocosConfig};
+//! use simvq_quant::SimVqConfig;
+//!
+//! // A narrow codec for the example; `AudioCodecConfig::reference(4096)` is the real one.
+//! let config = AudioCodecConfig::new(
+//!     SeanetConfig::new().with_filters(4).with_dimension(32).with_lstm_layers(1),
+//!     SimVqConfig::new(64, 32),
+//!     VocosConfig::new().with_input_channels(32).with_dim(64).with_intermediate_dim(96).with_layers(1),
+//! );
+//! let codec = config.init::<Flex>(&Default::default())?;
+//! let wave = Tensor::<Flex, 2>::random([1, 3_200], Distribution::Uniform(-0.5, 0.5), &Default::default());
+//! let tokens = codec.encode(wave)?;                 // [1, 10]: 320 samples per token
+//! let decoded = codec.decode_indices(tokens)?;      // [1, 3_200]
+//! assert_eq!(decoded.dims(), [1, 3_200]);
+//! # Ok::<(), simvq_audio::AudioError>(())
+//! ```
+
+mod backbone;
+mod codec;
+mod conv;
+mod encoder;
+mod error;
+mod head;
+mod istft;
+
+pub use backbone::{VocosBackbone, VocosConfig};
+pub use codec::{AudioCodec, AudioCodecConfig, CodecOutput};
+pub use conv::{extra_padding, reflect_pad, WeightNormConv1d};
+pub use encoder::{SeanetConfig, SeanetEncoder};
+pub use error::{AudioError, Result};
+pub use head::IstftHead;
+pub use istft::{hann_window, Istft};

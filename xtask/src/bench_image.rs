@@ -1,0 +1,105 @@
+//! `cargo xtask bench image`: training throughput of the image tokenizer (the reference model by
+//! default: 128², f8, K = 65,536, with its PatchGAN) through the real training loop, on
+//! generated images, and what that means for one ImageNet epoch.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use burn::tensor::backend::AutodiffBackend;
+use image::{Rgb, RgbImage};
+use serde::Serialize;
+use simvq_train::{load_config, train_image, ImageRunOptions, ImageTrainConfig};
+
+/// ImageNet-1k training images: one epoch.
+const IMAGENET_TRAIN_IMAGES: f64 = 1_281_167.0;
+
+/// What to measure.
+#[derive(Debug, Clone, clap::Args, Serialize)]
+pub struct ImageBenchArgs {
+    /// Config to time (default: the reference, K = 65,536, without LPIPS unless the file sets it).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Images per step.
+    #[arg(long, default_value_t = 4)]
+    pub batch: usize,
+    /// Timed steps (after one warm-up step).
+    #[arg(long, default_value_t = 3)]
+    pub steps: usize,
+}
+
+/// The measurement.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageBenchReport {
+    /// Side of the images.
+    pub image_size: u32,
+    /// Images per step.
+    pub batch: usize,
+    /// Codebook size.
+    pub codebook_size: usize,
+    /// Whether LPIPS-VGG was in the loss.
+    pub lpips: bool,
+    /// Training images per second (generator + discriminator step, EMA, data loading).
+    pub images_per_second: f64,
+    /// Hours for one ImageNet epoch at this speed.
+    pub hours_per_imagenet_epoch: f64,
+}
+
+/// Runs the benchmark on backend `B`.
+pub fn run<B: AutodiffBackend>(
+    args: &ImageBenchArgs,
+    device: &B::Device,
+) -> Result<ImageBenchReport> {
+    let mut config = match &args.config {
+        Some(path) => load_config(path, &ImageTrainConfig::reference(65_536))?,
+        None => {
+            let mut c = ImageTrainConfig::reference(65_536);
+            c.loss.perceptual_weight = 0.0;
+            c
+        }
+    };
+    let size = config.data.image_size;
+    config.data.batch_size = args.batch;
+    config.schedule.steps = args.steps + 1;
+    config.schedule.log_every = 1;
+    config.schedule.checkpoint_every = usize::MAX;
+    config.schedule.eval_images = 1;
+    config.schedule.grid_images = 1;
+
+    let dir = tempfile::tempdir()?;
+    let images = dir.path().join("images");
+    std::fs::create_dir_all(&images)?;
+    for i in 0..args.batch {
+        let image = RgbImage::from_fn(size + 16, size + 8, |x, y| {
+            Rgb([
+                (x * 3 + i as u32 * 40) as u8,
+                (y * 5) as u8,
+                ((x ^ y) * 7) as u8,
+            ])
+        });
+        let path = images.join(format!("{i}.png"));
+        image
+            .save(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let options = ImageRunOptions {
+        train_dir: images.clone(),
+        val_dir: images,
+        out_dir: dir.path().join("run"),
+        resume: false,
+        stop_after: None,
+        progress: false,
+    };
+    let report = train_image::<B>(&config, &options, device)?;
+    // The first step pays for allocation and kernel compilation: leave it out.
+    let timed = &report.history[1..];
+    let images_per_second =
+        timed.iter().map(|e| e.images_per_second).sum::<f64>() / timed.len() as f64;
+    Ok(ImageBenchReport {
+        image_size: size,
+        batch: args.batch,
+        codebook_size: config.model.quantizer.codebook_size,
+        lpips: config.loss.perceptual_weight > 0.0,
+        images_per_second,
+        hours_per_imagenet_epoch: IMAGENET_TRAIN_IMAGES / images_per_second / 3600.0,
+    })
+}
