@@ -39,8 +39,10 @@ impl SeanetConfig {
 /// `x + block(x)` with a 1×1 conv shortcut: `ELU → conv k3 (c → c/2) → ELU → conv k1 (c/2 → c)`.
 #[derive(Module, Debug)]
 pub struct SeanetResBlock<B: Backend> {
-    block: Vec<WeightNormConv1d<B>>,
-    shortcut: WeightNormConv1d<B>,
+    /// The two convs of the block (EnCodec's `block.1`, `block.3`).
+    pub block: Vec<WeightNormConv1d<B>>,
+    /// The 1×1 shortcut conv.
+    pub shortcut: WeightNormConv1d<B>,
 }
 
 impl<B: Backend> SeanetResBlock<B> {
@@ -67,18 +69,23 @@ impl<B: Backend> SeanetResBlock<B> {
 /// One downsampling stage: residual block, ELU, strided conv doubling the width.
 #[derive(Module, Debug)]
 pub struct SeanetStage<B: Backend> {
-    residual: SeanetResBlock<B>,
-    downsample: WeightNormConv1d<B>,
+    /// Residual block.
+    pub residual: SeanetResBlock<B>,
+    /// Strided conv (kernel 2·ratio, stride ratio).
+    pub downsample: WeightNormConv1d<B>,
 }
 
 /// The encoder. Every conv is weight-normalised and causal (reflect padding on the left).
 #[derive(Module, Debug)]
 pub struct SeanetEncoder<B: Backend> {
-    conv_in: WeightNormConv1d<B>,
-    stages: Vec<SeanetStage<B>>,
+    /// First conv (kernel 7).
+    pub conv_in: WeightNormConv1d<B>,
+    /// Downsampling stages, strides 2, 4, 5, 8.
+    pub stages: Vec<SeanetStage<B>>,
     /// Stacked LSTM layers, batch-first, with a skip connection around the stack.
-    lstm: Vec<Lstm<B>>,
-    conv_out: WeightNormConv1d<B>,
+    pub lstm: Vec<Lstm<B>>,
+    /// Last conv (kernel 7) to the code dimension.
+    pub conv_out: WeightNormConv1d<B>,
 }
 
 impl<B: Backend> SeanetEncoder<B> {

@@ -1,0 +1,84 @@
+//! The causal SEANet encoder against EnCodec's `SEANetEncoder` (tools/golden_seanet.py): the
+//! same weights, loaded from its PyTorch state dict, give the same output for lengths shorter
+//! than, equal to and longer than the padding.
+
+use std::path::Path;
+
+use burn::backend::Flex;
+use burn::tensor::{Tensor, TensorData};
+use burn_store::{ModuleSnapshot, PytorchStore};
+use serde_json::Value;
+use simvq_audio::{SeanetConfig, SeanetEncoder};
+
+type B = Flex;
+
+#[test]
+fn seanet_matches_encodec() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let config = SeanetConfig::new()
+        .with_filters(4)
+        .with_dimension(16)
+        .with_ratios(vec![4, 2])
+        .with_lstm_layers(0);
+    let device = Default::default();
+    let mut encoder = SeanetEncoder::<B>::new(&config, &device);
+    // EnCodec's `model` list: conv, then (residual, ELU, downsample) per stage, ELU, conv.
+    let mut store = PytorchStore::from_file(fixtures.join("seanet_small.pth"))
+        .map_indices_contiguous(false)
+        .with_key_remapping(r"^model\.0\.conv\.conv\.", "conv_in.")
+        .with_key_remapping(r"^model\.8\.conv\.conv\.", "conv_out.");
+    for stage in 0..2 {
+        let (res, down) = (3 * stage + 1, 3 * stage + 3);
+        store = store
+            .with_key_remapping(
+                format!(r"^model\.{res}\.block\.1\.conv\.conv\."),
+                format!("stages.{stage}.residual.block.0."),
+            )
+            .with_key_remapping(
+                format!(r"^model\.{res}\.block\.3\.conv\.conv\."),
+                format!("stages.{stage}.residual.block.1."),
+            )
+            .with_key_remapping(
+                format!(r"^model\.{res}\.shortcut\.conv\.conv\."),
+                format!("stages.{stage}.residual.shortcut."),
+            )
+            .with_key_remapping(
+                format!(r"^model\.{down}\.conv\.conv\."),
+                format!("stages.{stage}.downsample."),
+            );
+    }
+    let result = encoder.load_from(&mut store).unwrap();
+    assert!(
+        result.missing.is_empty() && result.unused.is_empty(),
+        "{result}"
+    );
+    assert_eq!(result.applied.len(), 10 * 3, "ten convs: g, v, bias");
+
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures.join("seanet_golden.json")).unwrap(),
+    )
+    .unwrap();
+    for case in golden["cases"].as_array().unwrap() {
+        let length = case["length"].as_u64().unwrap() as usize;
+        let input: Vec<f32> = (0..length)
+            .map(|n| (0.8 * (0.37 * n as f64 + length as f64).sin()) as f32)
+            .collect();
+        let x = Tensor::<B, 3>::from_data(TensorData::new(input, [1, 1, length]), &device);
+        let y = encoder.forward(x);
+        let shape: Vec<usize> = case["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(y.dims().to_vec(), shape, "length {length}");
+        let got = y.into_data().to_vec::<f32>().unwrap();
+        for (g, e) in got.iter().zip(case["output"].as_array().unwrap()) {
+            let e = e.as_f64().unwrap() as f32;
+            assert!(
+                (g - e).abs() <= 1e-4 * e.abs().max(1.0),
+                "length {length}: {g} vs {e}"
+            );
+        }
+    }
+}
