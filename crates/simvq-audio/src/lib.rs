@@ -29,6 +29,7 @@ mod encoder;
 mod error;
 mod head;
 mod istft;
+mod mel;
 
 pub use backbone::{VocosBackbone, VocosConfig};
 pub use codec::{AudioCodec, AudioCodecConfig, CodecOutput};
@@ -37,3 +38,4 @@ pub use encoder::{SeanetConfig, SeanetEncoder};
 pub use error::{AudioError, Result};
 pub use head::IstftHead;
 pub use istft::{hann_window, Istft};
+pub use mel::{mel_filterbank, MelConfig, MelSpectrogram};
