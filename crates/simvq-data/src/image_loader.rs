@@ -2,7 +2,8 @@
 //! unreadable files skipped, counted and named instead of stopping a run.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
 
 use rand::seq::SliceRandom;
 use rand::{rngs::StdRng, SeedableRng};
@@ -45,6 +46,9 @@ pub struct ImageLoader {
     shuffle: bool,
     seed: u64,
     skipped: Mutex<Vec<SkippedFile>>,
+    /// The order of the epoch last asked for (shuffling 1.28M indices per step would cost more
+    /// than the step's bookkeeping).
+    order_cache: Mutex<Option<(u64, Arc<Vec<usize>>)>>,
 }
 
 impl ImageLoader {
@@ -68,6 +72,7 @@ impl ImageLoader {
             shuffle,
             seed,
             skipped: Mutex::new(Vec::new()),
+            order_cache: Mutex::new(None),
         })
     }
 
@@ -90,11 +95,30 @@ impl ImageLoader {
         order
     }
 
+    /// [`ImageLoader::epoch_order`], computed once per epoch.
+    fn cached_order(&self, epoch: u64) -> Arc<Vec<usize>> {
+        let mut cache = self.order_cache.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cache {
+            Some((cached, order)) if *cached == epoch => order.clone(),
+            _ => {
+                let order = Arc::new(self.epoch_order(epoch));
+                *cache = Some((epoch, order.clone()));
+                order
+            }
+        }
+    }
+
+    /// The batch of training step `step` (0-based): batch `step mod n` of epoch `step div n`.
+    pub fn batch_at_step(&self, step: usize) -> Result<ImageBatch> {
+        let per_epoch = self.batches_per_epoch();
+        self.batch((step / per_epoch) as u64, step % per_epoch)
+    }
+
     /// Batch `index` of `epoch`, decoded in parallel. Unreadable files are left out of the
     /// batch and recorded (see [`ImageLoader::take_skipped`]); only a batch with no readable
     /// file at all is an error.
     pub fn batch(&self, epoch: u64, index: usize) -> Result<ImageBatch> {
-        let order = self.epoch_order(epoch);
+        let order = self.cached_order(epoch);
         let start = index * self.batch_size;
         if start >= order.len() {
             return Err(DataError::InvalidSetting(format!(
@@ -155,4 +179,36 @@ fn mix(seed: u64, epoch: u64, position: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// The batches of consecutive training steps, decoded ahead on a background thread so the
+/// next batch is ready when a step ends.
+#[derive(Debug)]
+pub struct Prefetcher {
+    batches: Receiver<Result<ImageBatch>>,
+}
+
+impl Prefetcher {
+    /// Starts decoding the batches of steps `first_step, first_step + 1, …`, keeping at most
+    /// `ahead` ready. The thread stops when the prefetcher is dropped.
+    pub fn new(loader: Arc<ImageLoader>, first_step: usize, ahead: usize) -> Self {
+        let (sender, batches) = sync_channel(ahead.max(1));
+        std::thread::spawn(move || {
+            for step in first_step.. {
+                if sender.send(loader.batch_at_step(step)).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { batches }
+    }
+
+    /// The next step's batch.
+    pub fn next_batch(&self) -> Result<ImageBatch> {
+        self.batches.recv().unwrap_or_else(|_| {
+            Err(DataError::InvalidSetting(
+                "the prefetch thread stopped".into(),
+            ))
+        })
+    }
 }

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 pub use error::{DataError, Result};
 pub use image_folder::{ImageFolder, IMAGE_EXTENSIONS};
-pub use image_loader::{ImageBatch, ImageLoader, SkippedFile};
+pub use image_loader::{ImageBatch, ImageLoader, Prefetcher, SkippedFile};
 pub use image_transform::{decode_rgb, push_chw, Crop, ImageTransform};
 pub use resize::resize_bilinear_like_pil;
 

@@ -114,3 +114,21 @@ fn order_and_crops_are_a_function_of_seed_and_epoch() {
     assert_eq!(x.pixels, y.pixels, "same crops");
     assert_eq!(a.batch(2, 2).unwrap().shape[0], 1, "short last batch");
 }
+
+#[test]
+fn prefetched_batches_are_the_steps_batches_in_order() {
+    let folder = ImageFolder::scan(demo_images_dir()).unwrap();
+    let transform = ImageTransform {
+        size: 16,
+        crop: Crop::Random,
+    };
+    let loader = std::sync::Arc::new(ImageLoader::new(folder, transform, 3, true, 7).unwrap());
+    // Starting mid-run, across an epoch boundary (3 batches per epoch).
+    let prefetcher = simvq_data::Prefetcher::new(loader.clone(), 2, 2);
+    for step in 2..6 {
+        let ahead = prefetcher.next_batch().unwrap();
+        let direct = loader.batch_at_step(step).unwrap();
+        assert_eq!(ahead.paths, direct.paths, "step {step}");
+        assert_eq!(ahead.pixels, direct.pixels, "step {step}");
+    }
+}

@@ -7,6 +7,7 @@
 //! records, autodiff); burn-train would add only the loop.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::{AutodiffModule, Module};
@@ -16,7 +17,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use simvq_data::{Crop, ImageFolder, ImageLoader, ImageTransform};
+use simvq_data::{Crop, ImageFolder, ImageLoader, ImageTransform, Prefetcher};
 use simvq_image::{
     discriminator_hinge_loss, ImageLoss, ImageTokenizer, Lpips, PatchDiscriminator,
     LPIPS_WEIGHTS_HELP,
@@ -189,7 +190,7 @@ pub fn train_image<B: AutodiffBackend>(
     std::fs::write(&config_path, to_toml(config)).map_err(io_error(&config_path))?;
 
     let size = config.data.image_size;
-    let train = ImageLoader::new(
+    let train = Arc::new(ImageLoader::new(
         ImageFolder::scan(&options.train_dir)?,
         ImageTransform {
             size,
@@ -198,7 +199,7 @@ pub fn train_image<B: AutodiffBackend>(
         config.data.batch_size,
         true,
         config.data.seed,
-    )?;
+    )?);
     let val = ImageLoader::new(
         ImageFolder::scan(&options.val_dir)?,
         ImageTransform {
@@ -281,14 +282,15 @@ pub fn train_image<B: AutodiffBackend>(
 
     let steps = config.schedule.steps;
     let stop_at = options.stop_after.map_or(steps, |s| s.min(steps));
-    let per_epoch = train.batches_per_epoch();
+    // The next batch decodes while this step trains.
+    let batches = Prefetcher::new(train.clone(), run.state.step, 2);
     let mut usage = CodebookUsage::new(config.model.quantizer.codebook_size);
     let mut window = Window::default();
     bar.set_position(run.state.step as u64);
     while run.state.step < stop_at {
         let step = run.state.step;
         window.begin();
-        let batch = train.batch((step / per_epoch) as u64, step % per_epoch)?;
+        let batch = batches.next_batch()?;
         for skipped in train.take_skipped() {
             say(
                 &bar,
