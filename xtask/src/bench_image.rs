@@ -88,6 +88,7 @@ pub fn run<B: AutodiffBackend>(
         resume: false,
         stop_after: None,
         progress: false,
+        devices: 1,
     };
     let report = train_image::<B>(&config, &options, device)?;
     // The first step pays for allocation and kernel compilation: leave it out.

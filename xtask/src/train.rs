@@ -35,6 +35,10 @@ pub struct ImageTrainArgs {
     /// No progress bar (log lines only).
     #[arg(long)]
     no_progress: bool,
+    /// Data-parallel training over this many devices of the backend (e.g. 4 GPUs: the
+    /// reference's global batch of 256 as 4 × 64). The batch size stays the global one.
+    #[arg(long, default_value_t = 1)]
+    devices: usize,
 }
 
 /// The train and validation folders for `--data`.
@@ -76,6 +80,7 @@ pub fn image(args: &ImageTrainArgs) -> Result<()> {
         resume: args.resume,
         stop_after: None,
         progress: !args.no_progress,
+        devices: args.devices,
     };
     eprintln!(
         "training `{name}` on {} ({} codes, {}² images, batch {}, {} steps) → {}",

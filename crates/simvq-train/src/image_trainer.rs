@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::{AutodiffModule, Module};
-use burn::optim::{GradientsParams, Optimizer};
+use burn::optim::{GradientsParams, MultiGradientsParams, Optimizer};
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{Device as _, DeviceId, DeviceOps};
 use burn::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,10 @@ pub struct ImageRunOptions {
     pub stop_after: Option<usize>,
     /// Draw a progress bar (log lines are printed either way).
     pub progress: bool,
+    /// Devices of the backend to spread each batch over (data parallel): devices `0..n` of the
+    /// kind of the `device` argument; 0 or 1 means that device alone. Gradients are summed on
+    /// the device that owns each parameter (burn's multi-device optimizer step).
+    pub devices: usize,
 }
 
 /// Averages over one logging window.
@@ -280,6 +285,7 @@ pub fn train_image<B: AutodiffBackend>(
         }
     }
 
+    let devices = device_list::<B>(device, options.devices);
     let steps = config.schedule.steps;
     let stop_at = options.stop_after.map_or(steps, |s| s.min(steps));
     // The next batch decodes while this step trains.
@@ -305,38 +311,64 @@ pub fn train_image<B: AutodiffBackend>(
                 .push(skipped.path.display().to_string());
         }
         let images = batch.shape[0];
-        let x = batch_tensor::<B>(batch.pixels, batch.shape, device);
         let lr = config.optimizer.learning_rate_at(step);
+        let mut step_grads = StepGradients::default();
+        let mut values = [0.0; 6];
+        // Data parallel: each device takes a slice of the batch; every loss is weighted by its
+        // slice's share, so the summed gradients are those of the whole batch's means.
+        let per_image = batch.pixels.len() / images;
+        let mut start = 0;
+        for (shard_device, size) in devices.iter().zip(shard_sizes(images, devices.len())) {
+            let weight = size as f64 / images as f64;
+            let pixels = batch.pixels[start * per_image..(start + size) * per_image].to_vec();
+            start += size;
+            let [_, c, h, w] = batch.shape;
+            let x = batch_tensor::<B>(pixels, [size, c, h, w], shard_device);
+            let (model, discriminator, shard_loss) = if devices.len() == 1 {
+                (run.model.clone(), run.discriminator.clone(), loss.clone())
+            } else {
+                (
+                    run.model.clone().fork(shard_device),
+                    run.discriminator.clone().fork(shard_device),
+                    loss.clone().fork(shard_device),
+                )
+            };
 
-        // Generator: its gradients only for its own parameters (the reference leaks the
-        // generator loss's gradient into D's update; this does not).
-        let out = run.model.forward(x.clone())?;
-        let logits_fake = run.discriminator.forward(out.reconstruction.clone());
-        let g = loss.generator(
-            x.clone(),
-            out.reconstruction.clone(),
-            logits_fake,
-            &out.quant_loss,
-        );
-        let mut grads = g.total.backward();
-        let grads_g = GradientsParams::from_module(&mut grads, &run.model);
+            // Generator: its gradients only for its own parameters (the reference leaks the
+            // generator loss's gradient into D's update; this does not).
+            let out = model.forward(x.clone())?;
+            let logits_fake = discriminator.forward(out.reconstruction.clone());
+            let g = shard_loss.generator(
+                x.clone(),
+                out.reconstruction.clone(),
+                logits_fake,
+                &out.quant_loss,
+            );
+            let mut grads = (g.total.clone() * weight).backward();
+            let grads_g = GradientsParams::from_module(&mut grads, &model);
 
-        // Discriminator on the same reconstructions, detached: one simultaneous step equals
-        // the reference's alternating steps.
-        let logits_real = run.discriminator.forward(x);
-        let logits_fake = run.discriminator.forward(out.reconstruction.detach());
-        let d_loss = discriminator_hinge_loss(logits_real, logits_fake);
-        let mut grads = d_loss.backward();
-        let grads_d = GradientsParams::from_module(&mut grads, &run.discriminator);
+            // Discriminator on the same reconstructions, detached: one simultaneous step
+            // equals the reference's alternating steps.
+            let logits_real = discriminator.forward(x);
+            let logits_fake = discriminator.forward(out.reconstruction.detach());
+            let d_loss = discriminator_hinge_loss(logits_real, logits_fake);
+            let mut grads = (d_loss.clone() * weight).backward();
+            let grads_d = GradientsParams::from_module(&mut grads, &discriminator);
 
-        let values = scalars([
-            g.total,
-            g.reconstruction,
-            g.perceptual,
-            g.adversarial,
-            g.commitment,
-            d_loss,
-        ]);
+            let shard_values = scalars([
+                g.total,
+                g.reconstruction,
+                g.perceptual,
+                g.adversarial,
+                g.commitment,
+                d_loss,
+            ]);
+            for (v, s) in values.iter_mut().zip(shard_values) {
+                *v += weight * s;
+            }
+            usage.update(&out.indices)?;
+            step_grads.push(grads_g, grads_d, shard_device.id());
+        }
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             let what = [
                 "generator",
@@ -366,10 +398,9 @@ pub fn train_image<B: AutodiffBackend>(
                 }
             }
         }
-        run.model = optim_g.step(lr, run.model, grads_g);
-        run.discriminator = optim_d.step(lr, run.discriminator, grads_d);
+        (run.model, run.discriminator) =
+            step_grads.apply(lr, run.model, run.discriminator, &mut optim_g, &mut optim_d);
         run.ema.update(&run.model);
-        usage.update(&out.indices)?;
         window.add(&values, images);
         run.state.step += 1;
         bar.inc(1);
@@ -421,6 +452,89 @@ pub fn train_image<B: AutodiffBackend>(
     )
     .map_err(io_error(&metrics))?;
     Ok(report)
+}
+
+/// `count` devices of `device`'s kind, numbered from 0 (just `device` when `count` ≤ 1).
+fn device_list<B: AutodiffBackend>(device: &B::Device, count: usize) -> Vec<B::Device> {
+    if count <= 1 {
+        return vec![device.clone()];
+    }
+    let kind = device.id().type_id;
+    (0..count)
+        .map(|index| {
+            B::Device::from_id(DeviceId {
+                type_id: kind,
+                index_id: index as u16,
+            })
+        })
+        .collect()
+}
+
+/// Images per device: as even as possible, larger slices first, no empty ones.
+fn shard_sizes(images: usize, devices: usize) -> Vec<usize> {
+    let devices = devices.clamp(1, images.max(1));
+    (0..devices)
+        .map(|i| images / devices + usize::from(i < images % devices))
+        .collect()
+}
+
+/// The gradients of one step, per device.
+#[derive(Default)]
+struct StepGradients {
+    generator: Vec<(GradientsParams, DeviceId)>,
+    discriminator: Vec<(GradientsParams, DeviceId)>,
+}
+
+impl StepGradients {
+    fn push(
+        &mut self,
+        generator: GradientsParams,
+        discriminator: GradientsParams,
+        device: DeviceId,
+    ) {
+        self.generator.push((generator, device));
+        self.discriminator.push((discriminator, device));
+    }
+
+    /// One optimizer step per network: the plain step on one device, the summing multi-device
+    /// step otherwise.
+    fn apply<B, OG, OD>(
+        mut self,
+        lr: f64,
+        model: ImageTokenizer<B>,
+        discriminator: PatchDiscriminator<B>,
+        optim_g: &mut OG,
+        optim_d: &mut OD,
+    ) -> (ImageTokenizer<B>, PatchDiscriminator<B>)
+    where
+        B: AutodiffBackend,
+        OG: Optimizer<ImageTokenizer<B>, B>,
+        OD: Optimizer<PatchDiscriminator<B>, B>,
+    {
+        if self.generator.len() == 1 {
+            let (g, _) = self.generator.pop().expect("one device");
+            let (d, _) = self.discriminator.pop().expect("one device");
+            return (
+                optim_g.step(lr, model, g),
+                optim_d.step(lr, discriminator, d),
+            );
+        }
+        let model = optim_g.step_multi(
+            lr,
+            model,
+            MultiGradientsParams {
+                grads: self.generator,
+            },
+        );
+        let discriminator = optim_d.step_multi(
+            lr,
+            discriminator,
+            MultiGradientsParams {
+                grads: self.discriminator,
+            },
+        );
+        (model, discriminator)
+    }
 }
 
 fn report(

@@ -48,6 +48,7 @@ fn options(out: &Path, resume: bool, stop_after: Option<usize>) -> ImageRunOptio
         resume,
         stop_after,
         progress: false,
+        devices: 1,
     }
 }
 
@@ -211,4 +212,46 @@ fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
     let report = train_image::<B>(&config, &options(out.path(), false, None), &device).unwrap();
     assert_eq!(report.steps, 4);
     assert!(report.non_finite_skips > 0);
+}
+
+/// Every float parameter of a module, flattened.
+fn weights<M: Module<Flex>>(module: M) -> Vec<f32> {
+    let mut flat = Flatten(Vec::new());
+    module.visit(&mut flat);
+    flat.0.concat()
+}
+
+#[test]
+fn data_parallel_steps_match_the_single_device_step() {
+    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Without the GAN term the generator's gradient does not depend on the discriminator's
+    // per-device BatchNorm statistics, so two half-batches must give the whole batch's step.
+    let mut config = tiny_config(2);
+    config.data.batch_size = 4;
+    config.loss.generator_weight = 0.0;
+    config.schedule.checkpoint_every = 2;
+    let device = Default::default();
+    let mut last_ema = Vec::new();
+    for devices in [1, 2] {
+        let out = tempfile::tempdir().unwrap();
+        let mut opts = options(out.path(), false, None);
+        opts.devices = devices;
+        let report = train_image::<B>(&config, &opts, &device).unwrap();
+        assert_eq!(report.steps, 2);
+        let (_, dir) = CheckpointDir::new(out.path(), 2).latest().unwrap().unwrap();
+        let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+        let ema = config
+            .model
+            .init::<Flex>(&device)
+            .unwrap()
+            .load_file(dir.join("ema"), &recorder, &device)
+            .unwrap();
+        last_ema.push(weights(ema));
+    }
+    let worst = last_ema[0]
+        .iter()
+        .zip(&last_ema[1])
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 1e-5, "1 vs 2 devices differ by {worst}");
 }
