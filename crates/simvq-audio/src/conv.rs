@@ -36,8 +36,10 @@ impl<B: Backend> WeightNormConv1d<B> {
         let v = conv.weight.val();
         let g = v.clone().powf_scalar(2.0).sum_dim(2).sum_dim(1).sqrt();
         Self {
-            weight_v: Param::from_tensor(v),
-            weight_g: Param::from_tensor(g),
+            // Fresh leaves: under autodiff `g` is computed from `v`, and only leaves can be
+            // parameters.
+            weight_v: Param::from_tensor(v.detach()),
+            weight_g: Param::from_tensor(g.detach()),
             bias: conv.bias.expect("Conv1dConfig has a bias by default"),
             stride,
             dilation,

@@ -25,6 +25,7 @@
 mod backbone;
 mod codec;
 mod conv;
+mod discriminator;
 mod encoder;
 mod error;
 mod head;
@@ -34,6 +35,10 @@ mod mel;
 pub use backbone::{VocosBackbone, VocosConfig};
 pub use codec::{AudioCodec, AudioCodecConfig, CodecOutput};
 pub use conv::{extra_padding, reflect_pad, WeightNormConv1d};
+pub use discriminator::{
+    feature_matching_loss, hinge_discriminator_loss, hinge_generator_loss, MultiPeriodConfig,
+    MultiPeriodDiscriminator, PeriodDiscriminator, Verdict, WeightNormConv2d,
+};
 pub use encoder::{SeanetConfig, SeanetEncoder};
 pub use error::{AudioError, Result};
 pub use head::IstftHead;

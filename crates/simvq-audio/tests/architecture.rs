@@ -122,3 +122,40 @@ fn tokens_decode_through_the_projected_codebook_and_bad_input_is_refused() {
     let empty = Tensor::<B, 2>::zeros([1, 0], &device);
     assert!(matches!(codec.encode(empty), Err(AudioError::Shape(_))));
 }
+
+#[test]
+fn the_codec_trains_under_autodiff() {
+    use burn::backend::Autodiff;
+    use burn::optim::GradientsParams;
+    use simvq_audio::{MelConfig, MelSpectrogram};
+    type AB = Autodiff<Flex>;
+    let device = Default::default();
+    let codec = AudioCodecConfig::new(
+        SeanetConfig::new()
+            .with_filters(4)
+            .with_dimension(32)
+            .with_lstm_layers(1),
+        SimVqConfig::new(64, 32).with_seed(1),
+        VocosConfig::new()
+            .with_input_channels(32)
+            .with_dim(64)
+            .with_intermediate_dim(96)
+            .with_layers(1),
+    )
+    .init::<AB>(&device)
+    .unwrap();
+    let wave = Tensor::<AB, 2>::random([1, 3200], Distribution::Uniform(-0.5, 0.5), &device);
+    let out = codec.forward(wave.clone()).unwrap();
+    let mel = MelSpectrogram::<AB>::new(&MelConfig::new(), &device);
+    let loss = mel.log_mel_l1(out.reconstruction, wave) * 45.0 + out.quant_loss.total() * 1000.0;
+    let mut grads = loss.backward();
+    let grads = GradientsParams::from_module(&mut grads, &codec);
+    // Encoder (weight-norm g and v, LSTM), W and b, backbone, head: everything but C.
+    let trainable = codec.num_params() - 64 * 32;
+    assert!(
+        grads.len() > 40,
+        "{} parameter tensors got gradients",
+        grads.len()
+    );
+    assert!(trainable > 0);
+}

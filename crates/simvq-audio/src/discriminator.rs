@@ -1,0 +1,214 @@
+//! The multi-period discriminator (HiFi-GAN's, as Vocos and the reference use it) and the
+//! Vocos GAN terms built on it: hinge losses and feature matching, averaged over
+//! sub-discriminators.
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::tensor::activation::{leaky_relu, relu};
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::{ConvOptions, PadMode};
+use burn::tensor::{backend::Backend, Tensor};
+
+/// Slope of the discriminator's LeakyReLUs.
+const SLOPE: f64 = 0.1;
+
+/// A weight-normalised 2-D convolution (`w = g · v / ‖v‖` per output channel).
+#[derive(Module, Debug)]
+pub struct WeightNormConv2d<B: Backend> {
+    /// Direction `v`, `[out, in, kh, kw]`.
+    pub weight_v: Param<Tensor<B, 4>>,
+    /// Magnitude `g`, `[out, 1, 1, 1]`.
+    pub weight_g: Param<Tensor<B, 4>>,
+    /// Bias `[out]`.
+    pub bias: Param<Tensor<B, 1>>,
+    stride: [usize; 2],
+    padding: [usize; 2],
+}
+
+impl<B: Backend> WeightNormConv2d<B> {
+    /// PyTorch's default init for `v` and the bias, `g = ‖v‖` (as `weight_norm` sets it).
+    pub fn new(
+        channels: [usize; 2],
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        device: &B::Device,
+    ) -> Self {
+        let conv: Conv2d<B> = Conv2dConfig::new(channels, kernel).init(device);
+        let v = conv.weight.val();
+        let g = norm_per_output(v.clone());
+        Self {
+            // Fresh leaves: under autodiff `g` is computed from `v`, and only leaves can be
+            // parameters.
+            weight_v: Param::from_tensor(v.detach()),
+            weight_g: Param::from_tensor(g.detach()),
+            bias: conv.bias.expect("Conv2dConfig has a bias by default"),
+            stride,
+            padding,
+        }
+    }
+
+    /// `[B, in, H, W] → [B, out, H', W']`.
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let v = self.weight_v.val();
+        let weight = v.clone() * (self.weight_g.val() / norm_per_output(v));
+        conv2d(
+            x,
+            weight,
+            Some(self.bias.val()),
+            ConvOptions::new(self.stride, self.padding, [1, 1], 1),
+        )
+    }
+}
+
+fn norm_per_output<B: Backend>(v: Tensor<B, 4>) -> Tensor<B, 4> {
+    v.powf_scalar(2.0).sum_dim(3).sum_dim(2).sum_dim(1).sqrt()
+}
+
+/// One period of the MPD: the waveform folded into `[B, 1, T/p, p]`, five `(5, 1)` convs
+/// (stride 3 but the last), a `(3, 1)` output conv.
+#[derive(Module, Debug)]
+pub struct PeriodDiscriminator<B: Backend> {
+    convs: Vec<WeightNormConv2d<B>>,
+    conv_post: WeightNormConv2d<B>,
+    period: usize,
+}
+
+/// A discriminator's verdict: per-example logits `[B, N]` and the feature maps compared by
+/// feature matching (the last one is the logit map).
+#[derive(Debug, Clone)]
+pub struct Verdict<B: Backend> {
+    /// Flattened logits.
+    pub logits: Tensor<B, 2>,
+    /// Feature maps.
+    pub features: Vec<Tensor<B, 4>>,
+}
+
+impl<B: Backend> PeriodDiscriminator<B> {
+    fn new(period: usize, device: &B::Device) -> Self {
+        let widths = [1, 32, 128, 512, 1024, 1024];
+        let convs = (0..5)
+            .map(|i| {
+                let stride = if i < 4 { 3 } else { 1 };
+                WeightNormConv2d::new(
+                    [widths[i], widths[i + 1]],
+                    [5, 1],
+                    [stride, 1],
+                    [2, 0],
+                    device,
+                )
+            })
+            .collect();
+        Self {
+            convs,
+            conv_post: WeightNormConv2d::new([1024, 1], [3, 1], [1, 1], [1, 0], device),
+            period,
+        }
+    }
+
+    /// The verdict on waveforms `[B, T]`.
+    pub fn forward(&self, wave: Tensor<B, 2>) -> Verdict<B> {
+        let [batch, length] = wave.dims();
+        let p = self.period;
+        let mut x = wave.reshape([batch, 1, length]);
+        let mut length = length;
+        if !length.is_multiple_of(p) {
+            let pad = p - length % p;
+            x = x.pad([(0, pad)], PadMode::Reflect);
+            length += pad;
+        }
+        let mut h = x.reshape([batch, 1, length / p, p]);
+        let mut features = Vec::with_capacity(self.convs.len());
+        for (i, conv) in self.convs.iter().enumerate() {
+            h = leaky_relu(conv.forward(h), SLOPE);
+            if i > 0 {
+                features.push(h.clone());
+            }
+        }
+        let h = self.conv_post.forward(h);
+        features.push(h.clone());
+        Verdict {
+            logits: h.reshape([batch as i32, -1]),
+            features,
+        }
+    }
+}
+
+/// Configuration of [`MultiPeriodDiscriminator`].
+#[derive(Config, Debug, PartialEq)]
+pub struct MultiPeriodConfig {
+    /// Periods (the reference: 2, 3, 5, 7, 11).
+    #[config(default = "vec![2, 3, 5, 7, 11]")]
+    pub periods: Vec<usize>,
+}
+
+/// The multi-period discriminator.
+#[derive(Module, Debug)]
+pub struct MultiPeriodDiscriminator<B: Backend> {
+    discriminators: Vec<PeriodDiscriminator<B>>,
+}
+
+impl MultiPeriodConfig {
+    /// Builds the discriminator.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> MultiPeriodDiscriminator<B> {
+        MultiPeriodDiscriminator {
+            discriminators: self
+                .periods
+                .iter()
+                .map(|&p| PeriodDiscriminator::new(p, device))
+                .collect(),
+        }
+    }
+}
+
+impl<B: Backend> MultiPeriodDiscriminator<B> {
+    /// One verdict per period.
+    pub fn forward(&self, wave: Tensor<B, 2>) -> Vec<Verdict<B>> {
+        self.discriminators
+            .iter()
+            .map(|d| d.forward(wave.clone()))
+            .collect()
+    }
+}
+
+/// Vocos' discriminator loss: `Σ_d [mean relu(1 − D_d(x)) + mean relu(1 + D_d(x̂))] / #d`.
+pub fn hinge_discriminator_loss<B: Backend>(
+    real: &[Verdict<B>],
+    fake: &[Verdict<B>],
+) -> Tensor<B, 1> {
+    let terms = real.iter().zip(fake).map(|(r, f)| {
+        relu(r.logits.clone().neg().add_scalar(1.0)).mean()
+            + relu(f.logits.clone().add_scalar(1.0)).mean()
+    });
+    average(terms, real.len())
+}
+
+/// Vocos' generator loss: `Σ_d mean relu(1 − D_d(x̂)) / #d`.
+pub fn hinge_generator_loss<B: Backend>(fake: &[Verdict<B>]) -> Tensor<B, 1> {
+    let terms = fake
+        .iter()
+        .map(|f| relu(f.logits.clone().neg().add_scalar(1.0)).mean());
+    average(terms, fake.len())
+}
+
+/// Vocos' feature matching: `Σ_d Σ_l mean |f_r − f_g| / #d` (real features not detached, as
+/// the reference).
+pub fn feature_matching_loss<B: Backend>(real: &[Verdict<B>], fake: &[Verdict<B>]) -> Tensor<B, 1> {
+    let terms = real.iter().zip(fake).map(|(r, f)| {
+        r.features
+            .iter()
+            .zip(&f.features)
+            .map(|(a, b)| (a.clone() - b.clone()).abs().mean())
+            .reduce(|x, y| x + y)
+            .expect("every sub-discriminator has feature maps")
+    });
+    average(terms, real.len())
+}
+
+fn average<B: Backend>(terms: impl Iterator<Item = Tensor<B, 1>>, count: usize) -> Tensor<B, 1> {
+    terms
+        .reduce(|a, b| a + b)
+        .expect("at least one sub-discriminator")
+        / count as f64
+}
