@@ -33,13 +33,10 @@ impl<B: Backend> WeightNormConv1d<B> {
         device: &B::Device,
     ) -> Self {
         let conv: Conv1d<B> = Conv1dConfig::new(channels_in, channels_out, kernel).init(device);
-        let v = conv.weight.val();
-        let g = v.clone().powf_scalar(2.0).sum_dim(2).sum_dim(1).sqrt();
+        let (weight_v, weight_g) = weight_norm_params(conv.weight.val());
         Self {
-            // Fresh leaves: under autodiff `g` is computed from `v`, and only leaves can be
-            // parameters.
-            weight_v: Param::from_tensor(v.detach()),
-            weight_g: Param::from_tensor(g.detach()),
+            weight_v,
+            weight_g,
             bias: conv.bias.expect("Conv1dConfig has a bias by default"),
             stride,
             dilation,
@@ -48,9 +45,7 @@ impl<B: Backend> WeightNormConv1d<B> {
 
     /// The effective weight `g · v / ‖v‖`.
     pub fn weight(&self) -> Tensor<B, 3> {
-        let v = self.weight_v.val();
-        let norm = v.clone().powf_scalar(2.0).sum_dim(2).sum_dim(1).sqrt();
-        v * (self.weight_g.val() / norm)
+        weight_norm_weight(self.weight_v.val(), self.weight_g.val())
     }
 
     /// `[B, in, T] → [B, out, ceil(T / stride)]`.
@@ -68,6 +63,42 @@ impl<B: Backend> WeightNormConv1d<B> {
             burn::tensor::ops::ConvOptions::new([self.stride], [0], [self.dilation], 1),
         )
     }
+}
+
+/// Norm of each output channel's weights (`torch.nn.utils.weight_norm` with `dim=0`), shaped
+/// `[out, 1, …, 1]`.
+fn norm_per_output<B: Backend, const D: usize>(v: Tensor<B, D>) -> Tensor<B, D> {
+    let dims = v.dims();
+    let mut keep = [1usize; D];
+    keep[0] = dims[0];
+    v.reshape([dims[0] as i32, -1])
+        .powf_scalar(2.0)
+        .sum_dim(1)
+        .sqrt()
+        .reshape(keep)
+}
+
+/// `(v, g)` parameters of a weight-normalised layer whose plain weight is `weight`: `v = w`,
+/// `g = ‖w‖` per output channel, so the layer starts out equal to the plain one (as
+/// `weight_norm` does). Fresh leaves: under autodiff `g` is computed from `v`, and only leaves
+/// can be parameters.
+pub(crate) fn weight_norm_params<B: Backend, const D: usize>(
+    weight: Tensor<B, D>,
+) -> (Param<Tensor<B, D>>, Param<Tensor<B, D>>) {
+    let g = norm_per_output(weight.clone());
+    (
+        Param::from_tensor(weight.detach()),
+        Param::from_tensor(g.detach()),
+    )
+}
+
+/// The effective weight `g · v / ‖v‖`.
+pub(crate) fn weight_norm_weight<B: Backend, const D: usize>(
+    v: Tensor<B, D>,
+    g: Tensor<B, D>,
+) -> Tensor<B, D> {
+    let norm = norm_per_output(v.clone());
+    v * (g / norm)
 }
 
 /// EnCodec's `get_extra_padding_for_conv1d`: right padding that completes the last frame.

@@ -10,6 +10,8 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{backend::Backend, Tensor};
 
+use crate::conv::{weight_norm_params, weight_norm_weight};
+
 /// Slope of the discriminator's LeakyReLUs.
 const SLOPE: f64 = 0.1;
 
@@ -36,13 +38,10 @@ impl<B: Backend> WeightNormConv2d<B> {
         device: &B::Device,
     ) -> Self {
         let conv: Conv2d<B> = Conv2dConfig::new(channels, kernel).init(device);
-        let v = conv.weight.val();
-        let g = norm_per_output(v.clone());
+        let (weight_v, weight_g) = weight_norm_params(conv.weight.val());
         Self {
-            // Fresh leaves: under autodiff `g` is computed from `v`, and only leaves can be
-            // parameters.
-            weight_v: Param::from_tensor(v.detach()),
-            weight_g: Param::from_tensor(g.detach()),
+            weight_v,
+            weight_g,
             bias: conv.bias.expect("Conv2dConfig has a bias by default"),
             stride,
             padding,
@@ -51,19 +50,13 @@ impl<B: Backend> WeightNormConv2d<B> {
 
     /// `[B, in, H, W] → [B, out, H', W']`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let v = self.weight_v.val();
-        let weight = v.clone() * (self.weight_g.val() / norm_per_output(v));
         conv2d(
             x,
-            weight,
+            weight_norm_weight(self.weight_v.val(), self.weight_g.val()),
             Some(self.bias.val()),
             ConvOptions::new(self.stride, self.padding, [1, 1], 1),
         )
     }
-}
-
-fn norm_per_output<B: Backend>(v: Tensor<B, 4>) -> Tensor<B, 4> {
-    v.powf_scalar(2.0).sum_dim(3).sum_dim(2).sum_dim(1).sqrt()
 }
 
 /// One period of the MPD: the waveform folded into `[B, 1, T/p, p]`, five `(5, 1)` convs

@@ -48,7 +48,8 @@ fn one_second_is_75_tokens_and_decodes_to_one_second() {
     assert_eq!(codec.decode_indices(tokens).unwrap().dims(), [1, 24_000]);
 }
 
-fn small_codec() -> simvq_audio::AudioCodec<B> {
+/// A codec narrow enough for quick tests.
+fn small_config() -> AudioCodecConfig {
     AudioCodecConfig::new(
         SeanetConfig::new()
             .with_filters(4)
@@ -61,8 +62,10 @@ fn small_codec() -> simvq_audio::AudioCodec<B> {
             .with_intermediate_dim(96)
             .with_layers(1),
     )
-    .init::<B>(&Default::default())
-    .unwrap()
+}
+
+fn small_codec() -> simvq_audio::AudioCodec<B> {
+    small_config().init::<B>(&Default::default()).unwrap()
 }
 
 #[test]

@@ -180,23 +180,23 @@ fn load_file<B: Backend, M: ModuleSnapshot<B>>(
     }
     let is_safetensors = path.extension().is_some_and(|e| e == "safetensors");
     let result = if is_safetensors {
-        let mut store = SafetensorsStore::from_file(path)
+        let store = SafetensorsStore::from_file(path)
             .validate(true)
             .allow_partial(true);
-        for (from, to) in remaps {
-            store = store.with_key_remapping(from, to);
-        }
+        let mut store = remaps.iter().fold(store, |store, (from, to)| {
+            store.with_key_remapping(from, to)
+        });
         module
             .load_from(&mut store)
             .map_err(|e| fail(e.to_string()))?
     } else {
-        let mut store = PytorchStore::from_file(path)
+        let store = PytorchStore::from_file(path)
             .map_indices_contiguous(false)
             .validate(true)
             .allow_partial(true);
-        for (from, to) in remaps {
-            store = store.with_key_remapping(from, to);
-        }
+        let mut store = remaps.iter().fold(store, |store, (from, to)| {
+            store.with_key_remapping(from, to)
+        });
         module
             .load_from(&mut store)
             .map_err(|e| fail(e.to_string()))?
