@@ -1,6 +1,6 @@
-//! The multi-period discriminator (HiFi-GAN's, as Vocos and the reference use it) and the
-//! Vocos GAN terms built on it: hinge losses and feature matching, averaged over
-//! sub-discriminators.
+//! The multi-period discriminator (HiFi-GAN's) and the multi-resolution discriminator
+//! (UnivNet's), as Vocos 0.0.3 and the reference use them, and the Vocos GAN terms built on
+//! them: hinge losses and feature matching, averaged over sub-discriminators.
 
 use burn::config::Config;
 use burn::module::{Module, Param};
@@ -11,6 +11,7 @@ use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{backend::Backend, Tensor};
 
 use crate::conv::{weight_norm_params, weight_norm_weight};
+use crate::stft::StftMagnitude;
 
 /// Slope of the discriminator's LeakyReLUs.
 const SLOPE: f64 = 0.1;
@@ -157,6 +158,99 @@ impl MultiPeriodConfig {
 
 impl<B: Backend> MultiPeriodDiscriminator<B> {
     /// One verdict per period.
+    pub fn forward(&self, wave: Tensor<B, 2>) -> Vec<Verdict<B>> {
+        self.discriminators
+            .iter()
+            .map(|d| d.forward(wave.clone()))
+            .collect()
+    }
+}
+
+/// One resolution of the MRD: `|STFT|` with a rectangular window as a `[B, 1, F, T]` image,
+/// five convs (7×5 s2×2, 5×3 s2×1, 5×3 s2×2, 3×3 s2×1, 3×3 s2×2) and a 3×3 output conv.
+#[derive(Module, Debug)]
+pub struct ResolutionDiscriminator<B: Backend> {
+    stft: StftMagnitude<B>,
+    convs: Vec<WeightNormConv2d<B>>,
+    conv_post: WeightNormConv2d<B>,
+}
+
+impl<B: Backend> ResolutionDiscriminator<B> {
+    fn new(n_fft: usize, hop: usize, channels: usize, device: &B::Device) -> Self {
+        let layers: [([usize; 2], [usize; 2], [usize; 2]); 5] = [
+            ([7, 5], [2, 2], [3, 2]),
+            ([5, 3], [2, 1], [2, 1]),
+            ([5, 3], [2, 2], [2, 1]),
+            ([3, 3], [2, 1], [1, 1]),
+            ([3, 3], [2, 2], [1, 1]),
+        ];
+        let convs = layers
+            .iter()
+            .enumerate()
+            .map(|(i, &(kernel, stride, padding))| {
+                let cin = if i == 0 { 1 } else { channels };
+                WeightNormConv2d::new([cin, channels], kernel, stride, padding, device)
+            })
+            .collect();
+        Self {
+            stft: StftMagnitude::new(n_fft, hop, &vec![1.0; n_fft], device),
+            convs,
+            conv_post: WeightNormConv2d::new([channels, 1], [3, 3], [1, 1], [1, 1], device),
+        }
+    }
+
+    /// The verdict on waveforms `[B, T]`.
+    pub fn forward(&self, wave: Tensor<B, 2>) -> Verdict<B> {
+        let batch = wave.dims()[0];
+        let mut h = self.stft.forward(wave).unsqueeze_dim::<4>(1);
+        let mut features = Vec::with_capacity(self.convs.len() + 1);
+        for conv in &self.convs {
+            h = leaky_relu(conv.forward(h), SLOPE);
+            features.push(h.clone());
+        }
+        let h = self.conv_post.forward(h);
+        features.push(h.clone());
+        Verdict {
+            logits: h.reshape([batch as i32, -1]),
+            features,
+        }
+    }
+}
+
+/// Configuration of [`MultiResolutionDiscriminator`].
+#[derive(Config, Debug, PartialEq)]
+pub struct MultiResolutionConfig {
+    /// `(n_fft, hop)` per resolution (window = n_fft, rectangular).
+    #[config(default = "vec![(1024, 256), (2048, 512), (512, 128)]")]
+    pub resolutions: Vec<(usize, usize)>,
+    /// Conv width.
+    #[config(default = 64)]
+    pub channels: usize,
+}
+
+/// The multi-resolution discriminator.
+#[derive(Module, Debug)]
+pub struct MultiResolutionDiscriminator<B: Backend> {
+    discriminators: Vec<ResolutionDiscriminator<B>>,
+}
+
+impl MultiResolutionConfig {
+    /// Builds the discriminator.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> MultiResolutionDiscriminator<B> {
+        MultiResolutionDiscriminator {
+            discriminators: self
+                .resolutions
+                .iter()
+                .map(|&(n_fft, hop)| {
+                    ResolutionDiscriminator::new(n_fft, hop, self.channels, device)
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<B: Backend> MultiResolutionDiscriminator<B> {
+    /// One verdict per resolution.
     pub fn forward(&self, wave: Tensor<B, 2>) -> Vec<Verdict<B>> {
         self.discriminators
             .iter()

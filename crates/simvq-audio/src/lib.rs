@@ -31,16 +31,19 @@ mod error;
 mod head;
 mod istft;
 mod mel;
+mod stft;
 
 pub use backbone::{VocosBackbone, VocosConfig};
 pub use codec::{AudioCodec, AudioCodecConfig, CodecOutput};
 pub use conv::{extra_padding, reflect_pad, WeightNormConv1d};
 pub use discriminator::{
     feature_matching_loss, hinge_discriminator_loss, hinge_generator_loss, MultiPeriodConfig,
-    MultiPeriodDiscriminator, PeriodDiscriminator, Verdict, WeightNormConv2d,
+    MultiPeriodDiscriminator, MultiResolutionConfig, MultiResolutionDiscriminator,
+    PeriodDiscriminator, ResolutionDiscriminator, Verdict, WeightNormConv2d,
 };
 pub use encoder::{SeanetConfig, SeanetEncoder};
 pub use error::{AudioError, Result};
 pub use head::IstftHead;
 pub use istft::{hann_window, Istft};
 pub use mel::{mel_filterbank, MelConfig, MelSpectrogram};
+pub use stft::StftMagnitude;

@@ -2,15 +2,12 @@
 //! n_fft 1024, hop 256, Hann window, 100 HTK mels over 0–12 kHz, no norm, power 1, centred with
 //! reflect padding), as a strided convolution with a DFT basis: differentiable on every backend.
 
-use std::f64::consts::PI;
-
 use burn::config::Config;
 use burn::module::Module;
-use burn::tensor::module::conv1d;
-use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 
 use crate::istft::hann_window;
+use crate::stft::StftMagnitude;
 
 /// Settings of the mel spectrogram; defaults are the reference's loss.
 #[derive(Config, Debug, PartialEq)]
@@ -37,10 +34,6 @@ pub struct MelConfig {
 
 /// Floor under the mel energies before the log (the reference's `clip_val`).
 const LOG_FLOOR: f64 = 1e-7;
-/// Added under the square root of `re² + im²` so its gradient stays finite at silence; moves a
-/// magnitude by at most 1e-10, far below the log's floor (a larger one would lift the quiet
-/// bands the log magnifies).
-const SQRT_EPS: f64 = 1e-20;
 
 /// HTK mel scale.
 fn hz_to_mel(f: f64) -> f64 {
@@ -76,57 +69,26 @@ pub fn mel_filterbank(config: &MelConfig) -> Vec<f64> {
 /// Magnitude mel spectrogram and the log-mel L1 loss.
 #[derive(Module, Debug)]
 pub struct MelSpectrogram<B: Backend> {
-    /// `[2·(n_fft/2 + 1), 1, n_fft]`: windowed cosines, then windowed negative sines.
-    dft: Tensor<B, 3>,
+    stft: StftMagnitude<B>,
     /// `[n_fft/2 + 1, n_mels]`.
     filterbank: Tensor<B, 2>,
-    n_fft: usize,
-    hop: usize,
 }
 
 impl<B: Backend> MelSpectrogram<B> {
-    /// The spectrogram of `config`.
+    /// The spectrogram of `config` (periodic Hann window).
     pub fn new(config: &MelConfig, device: &B::Device) -> Self {
-        let n = config.n_fft;
-        let bins = n / 2 + 1;
-        let window = hann_window(n);
-        let mut dft = vec![0f32; 2 * bins * n];
-        for k in 0..bins {
-            for t in 0..n {
-                let angle = 2.0 * PI * ((k * t) % n) as f64 / n as f64;
-                dft[k * n + t] = (angle.cos() * window[t]) as f32;
-                dft[(bins + k) * n + t] = (-angle.sin() * window[t]) as f32;
-            }
-        }
+        let bins = config.n_fft / 2 + 1;
         let bank: Vec<f32> = mel_filterbank(config).iter().map(|&v| v as f32).collect();
         Self {
-            dft: Tensor::from_data(TensorData::new(dft, [2 * bins, 1, n]), device),
+            stft: StftMagnitude::new(config.n_fft, config.hop, &hann_window(config.n_fft), device),
             filterbank: Tensor::from_data(TensorData::new(bank, [bins, config.n_mels]), device),
-            n_fft: n,
-            hop: config.hop,
         }
     }
 
     /// Waveforms `[B, L]` (L > n_fft/2) → mel magnitudes `[B, n_mels, 1 + L / hop]`.
     pub fn forward(&self, wave: Tensor<B, 2>) -> Tensor<B, 3> {
-        let [batch, length] = wave.dims();
-        let half = self.n_fft / 2;
-        let padded = wave
-            .reshape([batch, 1, length])
-            .pad([(half, half)], PadMode::Reflect);
-        let spectrum = conv1d(
-            padded,
-            self.dft.clone(),
-            None,
-            ConvOptions::new([self.hop], [0], [1], 1),
-        ); // [B, 2F, frames]
-        let bins = half + 1;
-        let real = spectrum.clone().narrow(1, 0, bins);
-        let imag = spectrum.narrow(1, bins, bins);
-        let magnitude = (real.powf_scalar(2.0) + imag.powf_scalar(2.0))
-            .add_scalar(SQRT_EPS)
-            .sqrt(); // [B, F, frames]
-        magnitude
+        self.stft
+            .forward(wave)
             .swap_dims(1, 2)
             .matmul(self.filterbank.clone().unsqueeze::<3>())
             .swap_dims(1, 2)

@@ -1,6 +1,8 @@
-//! The multi-period discriminator against Vocos' `MultiPeriodDiscriminator` (vocos 0.1 in
-//! torch 2.11): parameter count and the shape of every logit and feature map for a 4,001-sample
-//! input (an odd length, so every period but none pads by reflection).
+//! The discriminators against Vocos: the multi-period one against vocos 0.1's
+//! `MultiPeriodDiscriminator` (torch 2.11: parameter count, the shape of every logit and
+//! feature map for a 4,001-sample input, which every period pads by reflection), the
+//! multi-resolution one against vocos 0.0.3's `DiscriminatorR` (tools/golden_mrd.py: weights
+//! from its state dict, logits and feature-map statistics).
 
 use burn::backend::{Autodiff, Flex};
 use burn::module::Module;
@@ -86,4 +88,87 @@ fn gan_terms_are_averaged_over_periods_and_train_both_sides() {
         fake.grad(&grads).is_some(),
         "the generator terms reach the waveform"
     );
+}
+
+#[test]
+fn multi_resolution_discriminator_matches_vocos_0_0_3() {
+    use burn::tensor::TensorData;
+    use burn_store::{ModuleSnapshot, PytorchStore};
+    use simvq_audio::MultiResolutionConfig;
+
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let device = Default::default();
+    let mut mrd = MultiResolutionConfig::new()
+        .with_channels(8)
+        .init::<Flex>(&device);
+    let mut store = PytorchStore::from_file(fixtures.join("mrd_small.pth"))
+        .map_indices_contiguous(false)
+        .with_key_remapping(r"^(\d)\.", "discriminators.$1.");
+    let result = mrd.load_from(&mut store).unwrap();
+    assert!(
+        result.missing.is_empty() && result.unused.is_empty(),
+        "{result}"
+    );
+    assert_eq!(
+        result.applied.len(),
+        3 * 6 * 3,
+        "3 resolutions × 6 convs × (g, v, bias)"
+    );
+
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("mrd_golden.json")).unwrap())
+            .unwrap();
+    let wave: Vec<f32> = (0..4001)
+        .map(|i| {
+            let n = i as f64;
+            (0.6 * (0.05 * n).sin() + 0.2 * (0.31 * n + 1.0).sin()) as f32
+        })
+        .collect();
+    let wave = Tensor::<Flex, 2>::from_data(TensorData::new(wave, [1, 4001]), &device);
+    let floats = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let close = |got: f64, want: f64, what: &str| {
+        assert!(
+            (got - want).abs() <= 1e-4 * want.abs().max(1e-2),
+            "{what}: {got} vs {want}"
+        );
+    };
+    for (verdict, case) in mrd
+        .forward(wave)
+        .iter()
+        .zip(golden["cases"].as_array().unwrap())
+    {
+        let logits = verdict.logits.clone().into_data().to_vec::<f32>().unwrap();
+        let expected = floats(&case["logits"]);
+        assert_eq!(logits.len(), expected.len());
+        for (g, e) in logits.iter().zip(&expected) {
+            close(f64::from(*g), *e, "logit");
+        }
+        let means = floats(&case["feature_means"]);
+        let abs_means = floats(&case["feature_abs_means"]);
+        for (i, feature) in verdict.features.iter().enumerate() {
+            let shape: Vec<usize> = case["feature_shapes"][i]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            assert_eq!(feature.dims().to_vec(), shape);
+            close(
+                f64::from(feature.clone().mean().into_scalar()),
+                means[i],
+                "feature mean",
+            );
+            close(
+                f64::from(feature.clone().abs().mean().into_scalar()),
+                abs_means[i],
+                "feature |mean|",
+            );
+        }
+    }
 }
