@@ -60,6 +60,30 @@ impl<B: Backend> WeightNormConv2d<B> {
     }
 }
 
+/// Runs `convs` (each followed by a LeakyReLU) and `conv_post` on `h`; the feature maps are
+/// the activations from conv `first_feature` on, then the logit map.
+fn conv_stack<B: Backend>(
+    mut h: Tensor<B, 4>,
+    convs: &[WeightNormConv2d<B>],
+    conv_post: &WeightNormConv2d<B>,
+    first_feature: usize,
+) -> Verdict<B> {
+    let batch = h.dims()[0];
+    let mut features = Vec::with_capacity(convs.len() + 1);
+    for (i, conv) in convs.iter().enumerate() {
+        h = leaky_relu(conv.forward(h), SLOPE);
+        if i >= first_feature {
+            features.push(h.clone());
+        }
+    }
+    let h = conv_post.forward(h);
+    features.push(h.clone());
+    Verdict {
+        logits: h.reshape([batch as i32, -1]),
+        features,
+    }
+}
+
 /// One period of the MPD: the waveform folded into `[B, 1, T/p, p]`, five `(5, 1)` convs
 /// (stride 3 but the last), a `(3, 1)` output conv.
 #[derive(Module, Debug)]
@@ -112,20 +136,13 @@ impl<B: Backend> PeriodDiscriminator<B> {
             x = x.pad([(0, pad)], PadMode::Reflect);
             length += pad;
         }
-        let mut h = x.reshape([batch, 1, length / p, p]);
-        let mut features = Vec::with_capacity(self.convs.len());
-        for (i, conv) in self.convs.iter().enumerate() {
-            h = leaky_relu(conv.forward(h), SLOPE);
-            if i > 0 {
-                features.push(h.clone());
-            }
-        }
-        let h = self.conv_post.forward(h);
-        features.push(h.clone());
-        Verdict {
-            logits: h.reshape([batch as i32, -1]),
-            features,
-        }
+        // HiFi-GAN leaves the first conv's output out of feature matching.
+        conv_stack(
+            x.reshape([batch, 1, length / p, p]),
+            &self.convs,
+            &self.conv_post,
+            1,
+        )
     }
 }
 
@@ -201,19 +218,8 @@ impl<B: Backend> ResolutionDiscriminator<B> {
 
     /// The verdict on waveforms `[B, T]`.
     pub fn forward(&self, wave: Tensor<B, 2>) -> Verdict<B> {
-        let batch = wave.dims()[0];
-        let mut h = self.stft.forward(wave).unsqueeze_dim::<4>(1);
-        let mut features = Vec::with_capacity(self.convs.len() + 1);
-        for conv in &self.convs {
-            h = leaky_relu(conv.forward(h), SLOPE);
-            features.push(h.clone());
-        }
-        let h = self.conv_post.forward(h);
-        features.push(h.clone());
-        Verdict {
-            logits: h.reshape([batch as i32, -1]),
-            features,
-        }
+        let spectrogram = self.stft.forward(wave).unsqueeze_dim::<4>(1);
+        conv_stack(spectrogram, &self.convs, &self.conv_post, 0)
     }
 }
 

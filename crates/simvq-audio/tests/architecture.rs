@@ -133,20 +133,7 @@ fn the_codec_trains_under_autodiff() {
     use simvq_audio::{MelConfig, MelSpectrogram};
     type AB = Autodiff<Flex>;
     let device = Default::default();
-    let codec = AudioCodecConfig::new(
-        SeanetConfig::new()
-            .with_filters(4)
-            .with_dimension(32)
-            .with_lstm_layers(1),
-        SimVqConfig::new(64, 32).with_seed(1),
-        VocosConfig::new()
-            .with_input_channels(32)
-            .with_dim(64)
-            .with_intermediate_dim(96)
-            .with_layers(1),
-    )
-    .init::<AB>(&device)
-    .unwrap();
+    let codec = small_config().init::<AB>(&device).unwrap();
     let wave = Tensor::<AB, 2>::random([1, 3200], Distribution::Uniform(-0.5, 0.5), &device);
     let out = codec.forward(wave.clone()).unwrap();
     let mel = MelSpectrogram::<AB>::new(&MelConfig::new(), &device);
