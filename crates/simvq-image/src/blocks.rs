@@ -86,6 +86,22 @@ impl<B: Backend> ResBlock<B> {
     }
 }
 
+/// `count` residual blocks taking `width_in` channels to `width_out`; only the first one
+/// changes the width (and so has a shortcut conv).
+pub(crate) fn res_block_stack<B: Backend>(
+    width_in: usize,
+    width_out: usize,
+    count: usize,
+    device: &B::Device,
+) -> Vec<ResBlock<B>> {
+    (0..count)
+        .map(|i| {
+            let cin = if i == 0 { width_in } else { width_out };
+            ResBlockConfig::new(cin, width_out).init(device)
+        })
+        .collect()
+}
+
 /// 2× upsampling: a 3×3 conv `c → 4c` (with bias), then depth-to-space in DCR order.
 #[derive(Module, Debug)]
 pub struct Upsampler<B: Backend> {

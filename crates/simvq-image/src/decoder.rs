@@ -5,7 +5,7 @@ use burn::nn::conv::Conv2d;
 use burn::nn::GroupNorm;
 use burn::tensor::{backend::Backend, Tensor};
 
-use crate::blocks::{conv, group_norm, norm_swish, ResBlock, ResBlockConfig, Upsampler};
+use crate::blocks::{conv, group_norm, norm_swish, res_block_stack, ResBlock, Upsampler};
 use crate::config::AutoencoderConfig;
 
 /// One resolution level: residual blocks, then (except at level 0) a 2× [`Upsampler`].
@@ -35,20 +35,13 @@ impl<B: Backend> Decoder<B> {
         let levels = config.channel_multipliers.len();
         let mut width = config.width(levels - 1);
         let conv_in = conv(config.z_channels, width, 3, true, device);
-        let mid_block = (0..config.res_blocks)
-            .map(|_| ResBlockConfig::new(width, width).init(device))
-            .collect();
+        let mid_block = res_block_stack(width, width, config.res_blocks, device);
         let mut up: Vec<UpLevel<B>> = (0..levels)
             .rev()
             .map(|level| {
                 let out = config.width(level);
-                let block = (0..config.res_blocks)
-                    .map(|_| {
-                        let b = ResBlockConfig::new(width, out).init(device);
-                        width = out;
-                        b
-                    })
-                    .collect();
+                let block = res_block_stack(width, out, config.res_blocks, device);
+                width = out;
                 let upsample = (level > 0).then(|| Upsampler::new(out, device));
                 UpLevel { block, upsample }
             })

@@ -5,7 +5,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{GroupNorm, PaddingConfig2d};
 use burn::tensor::{backend::Backend, Tensor};
 
-use crate::blocks::{conv, group_norm, norm_swish, ResBlock, ResBlockConfig};
+use crate::blocks::{conv, group_norm, norm_swish, res_block_stack, ResBlock};
 use crate::config::AutoencoderConfig;
 
 /// One resolution level: residual blocks, then (except at the last level) a strided conv.
@@ -36,13 +36,8 @@ impl<B: Backend> Encoder<B> {
         let down = (0..levels)
             .map(|level| {
                 let out = config.width(level);
-                let block = (0..config.res_blocks)
-                    .map(|_| {
-                        let b = ResBlockConfig::new(width, out).init(device);
-                        width = out;
-                        b
-                    })
-                    .collect();
+                let block = res_block_stack(width, out, config.res_blocks, device);
+                width = out;
                 let downsample = (level + 1 < levels).then(|| {
                     Conv2dConfig::new([out, out], [3, 3])
                         .with_stride([2, 2])
@@ -52,9 +47,7 @@ impl<B: Backend> Encoder<B> {
                 DownLevel { block, downsample }
             })
             .collect();
-        let mid_block = (0..config.res_blocks)
-            .map(|_| ResBlockConfig::new(width, width).init(device))
-            .collect();
+        let mid_block = res_block_stack(width, width, config.res_blocks, device);
         Self {
             conv_in,
             down,
