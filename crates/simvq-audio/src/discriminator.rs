@@ -11,10 +11,10 @@ use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{backend::Backend, Tensor};
 
 use crate::conv::{weight_norm_params, weight_norm_weight};
-use crate::stft::StftMagnitude;
+use crate::stft::Stft;
 
 /// Slope of the discriminator's LeakyReLUs.
-const SLOPE: f64 = 0.1;
+pub(crate) const SLOPE: f64 = 0.1;
 
 /// A weight-normalised 2-D convolution (`w = g · v / ‖v‖` per output channel).
 #[derive(Module, Debug)]
@@ -62,7 +62,7 @@ impl<B: Backend> WeightNormConv2d<B> {
 
 /// Runs `convs` (each followed by a LeakyReLU) and `conv_post` on `h`; the feature maps are
 /// the activations from conv `first_feature` on, then the logit map.
-fn conv_stack<B: Backend>(
+pub(crate) fn conv_stack<B: Backend>(
     mut h: Tensor<B, 4>,
     convs: &[WeightNormConv2d<B>],
     conv_post: &WeightNormConv2d<B>,
@@ -187,7 +187,7 @@ impl<B: Backend> MultiPeriodDiscriminator<B> {
 /// five convs (7×5 s2×2, 5×3 s2×1, 5×3 s2×2, 3×3 s2×1, 3×3 s2×2) and a 3×3 output conv.
 #[derive(Module, Debug)]
 pub struct ResolutionDiscriminator<B: Backend> {
-    stft: StftMagnitude<B>,
+    stft: Stft<B>,
     convs: Vec<WeightNormConv2d<B>>,
     conv_post: WeightNormConv2d<B>,
 }
@@ -210,7 +210,7 @@ impl<B: Backend> ResolutionDiscriminator<B> {
             })
             .collect();
         Self {
-            stft: StftMagnitude::new(n_fft, hop, &vec![1.0; n_fft], device),
+            stft: Stft::new(n_fft, hop, &vec![1.0; n_fft], device),
             convs,
             conv_post: WeightNormConv2d::new([channels, 1], [3, 3], [1, 1], [1, 1], device),
         }
@@ -218,7 +218,7 @@ impl<B: Backend> ResolutionDiscriminator<B> {
 
     /// The verdict on waveforms `[B, T]`.
     pub fn forward(&self, wave: Tensor<B, 2>) -> Verdict<B> {
-        let spectrogram = self.stft.forward(wave).unsqueeze_dim::<4>(1);
+        let spectrogram = self.stft.magnitude(wave).unsqueeze_dim::<4>(1);
         conv_stack(spectrogram, &self.convs, &self.conv_post, 0)
     }
 }

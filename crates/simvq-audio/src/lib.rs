@@ -25,6 +25,7 @@
 mod backbone;
 mod codec;
 mod conv;
+mod dac_discriminator;
 mod discriminator;
 mod encoder;
 mod error;
@@ -36,6 +37,10 @@ mod stft;
 pub use backbone::{VocosBackbone, VocosConfig};
 pub use codec::{AudioCodec, AudioCodecConfig, CodecOutput};
 pub use conv::{extra_padding, reflect_pad, WeightNormConv1d};
+pub use dac_discriminator::{
+    dac_feature_matching_loss, dac_preprocess, lsgan_discriminator_loss, lsgan_generator_loss,
+    DacBandDiscriminator, DacConfig, DacDiscriminator, DacPeriodDiscriminator,
+};
 pub use discriminator::{
     feature_matching_loss, hinge_discriminator_loss, hinge_generator_loss, MultiPeriodConfig,
     MultiPeriodDiscriminator, MultiResolutionConfig, MultiResolutionDiscriminator,
@@ -46,4 +51,4 @@ pub use error::{AudioError, Result};
 pub use head::IstftHead;
 pub use istft::{hann_window, Istft};
 pub use mel::{mel_filterbank, MelConfig, MelSpectrogram};
-pub use stft::StftMagnitude;
+pub use stft::Stft;

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 
 use crate::istft::hann_window;
-use crate::stft::StftMagnitude;
+use crate::stft::Stft;
 
 /// Settings of the mel spectrogram; defaults are the reference's loss.
 #[derive(Config, Debug, PartialEq)]
@@ -69,7 +69,7 @@ pub fn mel_filterbank(config: &MelConfig) -> Vec<f64> {
 /// Magnitude mel spectrogram and the log-mel L1 loss.
 #[derive(Module, Debug)]
 pub struct MelSpectrogram<B: Backend> {
-    stft: StftMagnitude<B>,
+    stft: Stft<B>,
     /// `[n_fft/2 + 1, n_mels]`.
     filterbank: Tensor<B, 2>,
 }
@@ -80,7 +80,7 @@ impl<B: Backend> MelSpectrogram<B> {
         let bins = config.n_fft / 2 + 1;
         let bank: Vec<f32> = mel_filterbank(config).iter().map(|&v| v as f32).collect();
         Self {
-            stft: StftMagnitude::new(config.n_fft, config.hop, &hann_window(config.n_fft), device),
+            stft: Stft::new(config.n_fft, config.hop, &hann_window(config.n_fft), device),
             filterbank: Tensor::from_data(TensorData::new(bank, [bins, config.n_mels]), device),
         }
     }
@@ -88,7 +88,7 @@ impl<B: Backend> MelSpectrogram<B> {
     /// Waveforms `[B, L]` (L > n_fft/2) → mel magnitudes `[B, n_mels, 1 + L / hop]`.
     pub fn forward(&self, wave: Tensor<B, 2>) -> Tensor<B, 3> {
         self.stft
-            .forward(wave)
+            .magnitude(wave)
             .swap_dims(1, 2)
             .matmul(self.filterbank.clone().unsqueeze::<3>())
             .swap_dims(1, 2)

@@ -1,6 +1,6 @@
-//! STFT magnitudes as a strided convolution with a windowed DFT basis (torch's `stft` with
-//! `center=True`, reflect padding, one-sided): differentiable on every backend and for any
-//! FFT size, which burn 0.21's FFT is not.
+//! The STFT as a strided convolution with a windowed DFT basis (torch's `stft` with
+//! `center=True`, reflect padding, one-sided, unnormalised): differentiable on every backend
+//! and for any FFT size, which burn 0.21's FFT is not.
 
 use std::f64::consts::PI;
 
@@ -14,16 +14,16 @@ use burn::tensor::{backend::Backend, Tensor, TensorData};
 /// bands a log magnifies).
 const SQRT_EPS: f64 = 1e-20;
 
-/// `|STFT(x)|` with a given window.
+/// The one-sided STFT with a given window: complex components or magnitudes.
 #[derive(Module, Debug)]
-pub struct StftMagnitude<B: Backend> {
+pub struct Stft<B: Backend> {
     /// `[2·(n_fft/2 + 1), 1, n_fft]`: windowed cosines, then windowed negative sines.
     dft: Tensor<B, 3>,
     n_fft: usize,
     hop: usize,
 }
 
-impl<B: Backend> StftMagnitude<B> {
+impl<B: Backend> Stft<B> {
     /// The transform with `window` (length `n_fft`; all ones is torch's `window=None`).
     pub fn new(n_fft: usize, hop: usize, window: &[f64], device: &B::Device) -> Self {
         let bins = n_fft / 2 + 1;
@@ -42,8 +42,9 @@ impl<B: Backend> StftMagnitude<B> {
         }
     }
 
-    /// Waveforms `[B, L]` (L > n_fft/2) → magnitudes `[B, n_fft/2 + 1, 1 + L / hop]`.
-    pub fn forward(&self, wave: Tensor<B, 2>) -> Tensor<B, 3> {
+    /// Waveforms `[B, L]` (L > n_fft/2) → real and imaginary parts, each
+    /// `[B, n_fft/2 + 1, 1 + L / hop]`.
+    pub fn complex(&self, wave: Tensor<B, 2>) -> (Tensor<B, 3>, Tensor<B, 3>) {
         let [batch, length] = wave.dims();
         let half = self.n_fft / 2;
         let padded = wave
@@ -58,6 +59,12 @@ impl<B: Backend> StftMagnitude<B> {
         let bins = half + 1;
         let real = spectrum.clone().narrow(1, 0, bins);
         let imag = spectrum.narrow(1, bins, bins);
+        (real, imag)
+    }
+
+    /// Waveforms `[B, L]` (L > n_fft/2) → magnitudes `[B, n_fft/2 + 1, 1 + L / hop]`.
+    pub fn magnitude(&self, wave: Tensor<B, 2>) -> Tensor<B, 3> {
+        let (real, imag) = self.complex(wave);
         (real.powf_scalar(2.0) + imag.powf_scalar(2.0))
             .add_scalar(SQRT_EPS)
             .sqrt()

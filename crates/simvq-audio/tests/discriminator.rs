@@ -125,6 +125,89 @@ fn multi_resolution_discriminator_matches_vocos_0_0_3() {
         })
         .collect();
     let wave = Tensor::<Flex, 2>::from_data(TensorData::new(wave, [1, 4001]), &device);
+    assert_verdicts_match(&mrd.forward(wave), &golden["cases"], 1e-4);
+}
+
+#[test]
+fn dac_discriminator_and_losses_match_descript_audio_codec() {
+    use burn::module::{ModuleMapper, Param};
+    use burn::tensor::{backend::Backend, TensorData};
+    use simvq_audio::{
+        dac_feature_matching_loss, lsgan_discriminator_loss, lsgan_generator_loss, DacConfig,
+    };
+
+    /// tools/golden_dac.py's closed-form weights, told apart by shape: weight_g is
+    /// `[out, 1, 1, 1]`, weight_v the other 4-D tensors, the bias 1-D.
+    struct ClosedForm;
+    impl<B: Backend> ModuleMapper<B> for ClosedForm {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+            let (id, tensor, mapper) = param.consume();
+            let shape = tensor.dims();
+            let numel: usize = shape.iter().product();
+            let is_g = D == 4 && shape[1..].iter().all(|&d| d == 1);
+            let values: Vec<f32> = (0..numel)
+                .map(|i| {
+                    let i = i as f64;
+                    (if D == 1 {
+                        0.01 * (1.7 * i).sin()
+                    } else if is_g {
+                        0.5 + 0.25 * (0.9 * i).cos()
+                    } else {
+                        (0.37 * i + 0.01 * numel as f64).sin()
+                    }) as f32
+                })
+                .collect();
+            let tensor = Tensor::from_data(TensorData::new(values, shape), &tensor.device());
+            Param::from_mapped_value(id, tensor, mapper)
+        }
+    }
+
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("dac_golden.json")).unwrap())
+            .unwrap();
+    let device = Default::default();
+    let dac = DacConfig::new().init::<Flex>(&device).map(&mut ClosedForm);
+    assert_eq!(
+        dac.num_params() as u64,
+        golden["parameters"].as_u64().unwrap()
+    );
+
+    let signal = |f: fn(f64) -> f64| {
+        let wave: Vec<f32> = (0..3000).map(|i| f(f64::from(i)) as f32).collect();
+        Tensor::<Flex, 2>::from_data(TensorData::new(wave, [1, 3000]), &device)
+    };
+    let real = dac.forward(signal(|n| {
+        0.3 + 0.5 * (0.05 * n).sin() + 0.2 * (0.31 * n + 1.0).sin()
+    }));
+    let fake = dac.forward(signal(|n| {
+        0.4 * (0.07 * n + 0.5).sin() - 0.1 * (0.5 * n).cos()
+    }));
+    assert_verdicts_match(&real, &golden["real_cases"], 1e-4);
+    for (got, key) in [
+        (lsgan_discriminator_loss(&real, &fake), "discriminator_loss"),
+        (lsgan_generator_loss(&fake), "generator_loss"),
+        (
+            dac_feature_matching_loss(&real, &fake),
+            "feature_matching_loss",
+        ),
+    ] {
+        let want = golden[key].as_f64().unwrap();
+        let got = f64::from(got.into_scalar());
+        assert!(
+            (got - want).abs() <= 1e-4 * want.abs(),
+            "{key}: {got} vs {want}"
+        );
+    }
+}
+
+/// Logits and feature-map shapes, means and mean magnitudes against a golden `cases` array,
+/// to a relative tolerance (absolute below 1e-2).
+fn assert_verdicts_match(
+    verdicts: &[simvq_audio::Verdict<Flex>],
+    cases: &serde_json::Value,
+    tolerance: f64,
+) {
     let floats = |v: &serde_json::Value| -> Vec<f64> {
         v.as_array()
             .unwrap()
@@ -134,15 +217,13 @@ fn multi_resolution_discriminator_matches_vocos_0_0_3() {
     };
     let close = |got: f64, want: f64, what: &str| {
         assert!(
-            (got - want).abs() <= 1e-4 * want.abs().max(1e-2),
+            (got - want).abs() <= tolerance * want.abs().max(1e-2),
             "{what}: {got} vs {want}"
         );
     };
-    for (verdict, case) in mrd
-        .forward(wave)
-        .iter()
-        .zip(golden["cases"].as_array().unwrap())
-    {
+    let cases = cases.as_array().unwrap();
+    assert_eq!(verdicts.len(), cases.len());
+    for (verdict, case) in verdicts.iter().zip(cases) {
         let logits = verdict.logits.clone().into_data().to_vec::<f32>().unwrap();
         let expected = floats(&case["logits"]);
         assert_eq!(logits.len(), expected.len());
