@@ -6,34 +6,37 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The dataset root does not exist or is not a directory.
-    #[error("dataset folder {0} does not exist or is not a directory; pass the folder that holds the images (e.g. ImageNet's train/ or val/)")]
+    #[error("dataset folder {0} does not exist or is not a directory; pass the folder that holds the data (e.g. ImageNet's train/ or val/, or the LibriTTS root)")]
     MissingRoot(PathBuf),
-    /// The folder holds no file with an image extension.
-    #[error("no images found under {path} (looked for {extensions}, in any subfolder)")]
-    NoImages {
+    /// The folder holds no file with a wanted extension.
+    #[error("no data files found under {path} (looked for {extensions}, in any subfolder)")]
+    NoFiles {
         /// The folder searched.
         path: PathBuf,
         /// The extensions looked for.
         extensions: String,
     },
-    /// A directory could not be listed.
-    #[error("cannot list {path}: {source}")]
+    /// A manifest lists no file.
+    #[error("manifest {0} lists no file; write one with `cargo xtask manifest`")]
+    EmptyManifest(PathBuf),
+    /// A directory could not be listed or a file not read or written.
+    #[error("cannot access {path}: {source}")]
     Io {
         /// The directory.
         path: PathBuf,
         /// The OS error.
         source: std::io::Error,
     },
-    /// One image could not be read or decoded.
-    #[error("cannot read image {path}: {reason}")]
+    /// One file could not be read or decoded.
+    #[error("cannot read {path}: {reason}")]
     Unreadable {
         /// The file.
         path: PathBuf,
         /// Why.
         reason: String,
     },
-    /// Every image of a batch was unreadable.
-    #[error("every image of batch {batch} was unreadable (see the skipped files above)")]
+    /// Every file of a batch was unreadable.
+    #[error("every file of batch {batch} was unreadable (see the skipped files above)")]
     EmptyBatch {
         /// Index of the batch in its epoch.
         batch: usize,

@@ -2,13 +2,28 @@
 //! with antialias), `RandomCrop(size)` for training or `CenterCrop(size)` for evaluation,
 //! then `x / 127.5 − 1` in channel-first order.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use image::RgbImage;
 use rand::{rngs::StdRng, RngExt};
 
 use crate::error::{DataError, Result};
+use crate::loader::{Example, Loader};
 use crate::resize::resize_bilinear_like_pil;
+
+/// Batches of preprocessed images.
+pub type ImageLoader = Loader<ImageTransform>;
+
+/// A batch of images, channel-first, in `[-1, 1]`.
+#[derive(Debug, Clone)]
+pub struct ImageBatch {
+    /// `[batch, 3, size, size]` values, row-major.
+    pub pixels: Vec<f32>,
+    /// `[batch, 3, size, size]`; `batch` is smaller than asked when files were skipped.
+    pub shape: [usize; 4],
+    /// The file of each image.
+    pub paths: Vec<PathBuf>,
+}
 
 /// Where the square is cut from the resized image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,5 +102,36 @@ impl ImageTransform {
 pub fn push_chw(image: &RgbImage, out: &mut Vec<f32>) {
     for c in 0..3 {
         out.extend(image.pixels().map(|p| f32::from(p.0[c]) / 127.5 - 1.0));
+    }
+}
+
+impl Example for ImageTransform {
+    type Item = RgbImage;
+    type Batch = ImageBatch;
+
+    fn validate(&self) -> Result<()> {
+        if self.size == 0 {
+            return Err(DataError::InvalidSetting(
+                "the image size must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn load(&self, path: &Path, rng: &mut StdRng) -> Result<RgbImage> {
+        decode_rgb(path).map(|image| self.apply(&image, rng))
+    }
+
+    fn collate(&self, items: Vec<RgbImage>, paths: Vec<PathBuf>) -> ImageBatch {
+        let size = self.size as usize;
+        let mut pixels = Vec::with_capacity(items.len() * 3 * size * size);
+        for image in &items {
+            push_chw(image, &mut pixels);
+        }
+        ImageBatch {
+            shape: [items.len(), 3, size, size],
+            pixels,
+            paths,
+        }
     }
 }

@@ -5,10 +5,14 @@
 //! shorter side, random or centre crop, `[-1, 1]`), in a seeded order; unreadable files are
 //! skipped and named, never fatal. [`demo_images_dir`] holds the built-in demo photos.
 //!
-//! ```
-//! use simvq_data::{demo_images_dir, Crop, ImageFolder, ImageLoader, ImageTransform};
+//! Audio: folder trees or LibriTTS-style manifests of WAV/FLAC/OGG/MP3 files, decoded to mono,
+//! resampled to the model's rate, cut into random fixed-length crops (short clips tiled) or
+//! served whole; [`demo_speech_dir`] holds the built-in demo utterances.
 //!
-//! let folder = ImageFolder::scan(demo_images_dir())?;
+//! ```
+//! use simvq_data::{demo_images_dir, Crop, FileList, ImageLoader, ImageTransform};
+//!
+//! let folder = FileList::images(demo_images_dir())?;
 //! let transform = ImageTransform { size: 64, crop: Crop::Center };
 //! let loader = ImageLoader::new(folder, transform, 4, false, 0)?;
 //! let batch = loader.batch(0, 0)?;
@@ -17,22 +21,34 @@
 //! # Ok::<(), simvq_data::DataError>(())
 //! ```
 
+mod audio_clip;
+mod audio_decode;
 mod error;
-mod image_folder;
-mod image_loader;
+mod file_list;
 mod image_transform;
+mod loader;
+mod resample;
 mod resize;
 
 use std::path::PathBuf;
 
+pub use audio_clip::{crop_or_tile, AudioBatch, AudioClip, AudioLoader};
+pub use audio_decode::{decode_audio, load_audio, MonoAudio};
 pub use error::{DataError, Result};
-pub use image_folder::{ImageFolder, IMAGE_EXTENSIONS};
-pub use image_loader::{ImageBatch, ImageLoader, Prefetcher, SkippedFile};
-pub use image_transform::{decode_rgb, push_chw, Crop, ImageTransform};
+pub use file_list::{FileList, AUDIO_EXTENSIONS, IMAGE_EXTENSIONS};
+pub use image_transform::{decode_rgb, push_chw, Crop, ImageBatch, ImageLoader, ImageTransform};
+pub use loader::{Example, Loader, Prefetcher, SkippedFile};
+pub use resample::resample;
 pub use resize::resize_bilinear_like_pil;
 
 /// The built-in demo photographs (seven public-domain/CC0 photos from scikit-image's wheel;
 /// see `demo/images/LICENSE.md`), shipped with this crate's sources.
 pub fn demo_images_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/images")
+}
+
+/// The built-in demo speech (two CMU ARCTIC utterances, 16 kHz; see `demo/speech/LICENSE.md`),
+/// shipped with this crate's sources.
+pub fn demo_speech_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/speech")
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use image::{GrayImage, ImageBuffer, Luma, Rgba, RgbaImage};
-use simvq_data::{demo_images_dir, Crop, DataError, ImageFolder, ImageLoader, ImageTransform};
+use simvq_data::{demo_images_dir, Crop, DataError, FileList, ImageLoader, ImageTransform};
 
 fn write_mixed_folder(dir: &Path) {
     std::fs::create_dir_all(dir.join("class_a")).unwrap();
@@ -36,7 +36,7 @@ fn write_mixed_folder(dir: &Path) {
 fn odd_formats_convert_and_bad_files_are_skipped_and_named() {
     let dir = tempfile::tempdir().unwrap();
     write_mixed_folder(dir.path());
-    let folder = ImageFolder::scan(dir.path()).unwrap();
+    let folder = FileList::images(dir.path()).unwrap();
     assert_eq!(folder.len(), 6, "five image files plus the txt ignored");
     let transform = ImageTransform {
         size: 16,
@@ -67,19 +67,19 @@ fn odd_formats_convert_and_bad_files_are_skipped_and_named() {
 
 #[test]
 fn missing_and_empty_folders_are_clear_errors() {
-    let err = ImageFolder::scan("/no/such/imagenet/train").unwrap_err();
+    let err = FileList::images("/no/such/imagenet/train").unwrap_err();
     assert!(matches!(err, DataError::MissingRoot(_)));
     assert!(err.to_string().contains("/no/such/imagenet/train"));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("readme.md"), b"no images here").unwrap();
-    let err = ImageFolder::scan(dir.path()).unwrap_err().to_string();
+    let err = FileList::images(dir.path()).unwrap_err().to_string();
     assert!(
-        err.contains("no images found") && err.contains("jpeg"),
+        err.contains("no data files found") && err.contains("jpeg"),
         "{err}"
     );
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.jpg"), b"xx").unwrap();
-    let folder = ImageFolder::scan(dir.path()).unwrap();
+    let folder = FileList::images(dir.path()).unwrap();
     let transform = ImageTransform {
         size: 8,
         crop: Crop::Random,
@@ -93,7 +93,7 @@ fn missing_and_empty_folders_are_clear_errors() {
 
 #[test]
 fn order_and_crops_are_a_function_of_seed_and_epoch() {
-    let folder = ImageFolder::scan(demo_images_dir()).unwrap();
+    let folder = FileList::images(demo_images_dir()).unwrap();
     assert_eq!(folder.len(), 7);
     let transform = ImageTransform {
         size: 32,
@@ -117,7 +117,7 @@ fn order_and_crops_are_a_function_of_seed_and_epoch() {
 
 #[test]
 fn prefetched_batches_are_the_steps_batches_in_order() {
-    let folder = ImageFolder::scan(demo_images_dir()).unwrap();
+    let folder = FileList::images(demo_images_dir()).unwrap();
     let transform = ImageTransform {
         size: 16,
         crop: Crop::Random,

@@ -18,7 +18,7 @@ use burn::tensor::backend::{Device as _, DeviceId, DeviceOps};
 use burn::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use simvq_data::{Crop, ImageFolder, ImageLoader, ImageTransform, Prefetcher};
+use simvq_data::{Crop, FileList, ImageLoader, ImageTransform, Prefetcher};
 use simvq_image::{
     discriminator_hinge_loss, ImageLoss, ImageTokenizer, Lpips, PatchDiscriminator,
     LPIPS_WEIGHTS_HELP,
@@ -196,7 +196,7 @@ pub fn train_image<B: AutodiffBackend>(
 
     let size = config.data.image_size;
     let train = Arc::new(ImageLoader::new(
-        ImageFolder::scan(&options.train_dir)?,
+        FileList::images(&options.train_dir)?,
         ImageTransform {
             size,
             crop: Crop::Random,
@@ -206,7 +206,7 @@ pub fn train_image<B: AutodiffBackend>(
         config.data.seed,
     )?);
     let val = ImageLoader::new(
-        ImageFolder::scan(&options.val_dir)?,
+        FileList::images(&options.val_dir)?,
         ImageTransform {
             size,
             crop: Crop::Center,

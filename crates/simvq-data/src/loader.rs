@@ -1,7 +1,7 @@
-//! Batches of preprocessed images: a seeded order per epoch, decoding on all cores, and
-//! unreadable files skipped, counted and named instead of stopping a run.
+//! Batches of preprocessed examples (images or audio): a seeded order per epoch, decoding on
+//! all cores, and unreadable files skipped, counted and named instead of stopping a run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -10,18 +10,25 @@ use rand::{rngs::StdRng, SeedableRng};
 use rayon::prelude::*;
 
 use crate::error::{DataError, Result};
-use crate::image_folder::ImageFolder;
-use crate::image_transform::{decode_rgb, push_chw, ImageTransform};
+use crate::file_list::FileList;
 
-/// A batch of images, channel-first, in `[-1, 1]`.
-#[derive(Debug, Clone)]
-pub struct ImageBatch {
-    /// `[batch, 3, size, size]` values, row-major.
-    pub pixels: Vec<f32>,
-    /// `[batch, 3, size, size]`; `batch` is smaller than asked when files were skipped.
-    pub shape: [usize; 4],
-    /// The file of each image.
-    pub paths: Vec<PathBuf>,
+/// How one file becomes one example, and examples a batch: the part of a loader that knows
+/// the modality.
+pub trait Example: Send + Sync + 'static {
+    /// One preprocessed example.
+    type Item: Send;
+    /// A batch of examples.
+    type Batch: Send + 'static;
+
+    /// Refuses settings that cannot produce an example.
+    fn validate(&self) -> Result<()>;
+
+    /// Reads and preprocesses `path`; `rng` draws its random crop. An unreadable file is
+    /// [`DataError::Unreadable`].
+    fn load(&self, path: &Path, rng: &mut StdRng) -> Result<Self::Item>;
+
+    /// Joins the examples read for a batch (at least one), with their files.
+    fn collate(&self, items: Vec<Self::Item>, paths: Vec<PathBuf>) -> Self::Batch;
 }
 
 /// A file left out of training, and why.
@@ -33,15 +40,15 @@ pub struct SkippedFile {
     pub reason: String,
 }
 
-/// Serves the batches of an [`ImageFolder`] epoch by epoch.
+/// Serves the batches of a [`FileList`] epoch by epoch.
 ///
 /// Everything random is a function of `(seed, epoch, position)`: the order of an epoch and
-/// each image's crop. A resumed run therefore sees exactly the batches the interrupted run
+/// each example's crop. A resumed run therefore sees exactly the batches the interrupted run
 /// would have seen, whatever the number of threads.
 #[derive(Debug)]
-pub struct ImageLoader {
-    folder: ImageFolder,
-    transform: ImageTransform,
+pub struct Loader<E: Example> {
+    files: FileList,
+    example: E,
     batch_size: usize,
     shuffle: bool,
     seed: u64,
@@ -51,23 +58,24 @@ pub struct ImageLoader {
     order_cache: Mutex<Option<(u64, Arc<Vec<usize>>)>>,
 }
 
-impl ImageLoader {
-    /// A loader over `folder`; `shuffle` for training, off for evaluation.
+impl<E: Example> Loader<E> {
+    /// A loader over `files`; `shuffle` for training, off for evaluation.
     pub fn new(
-        folder: ImageFolder,
-        transform: ImageTransform,
+        files: FileList,
+        example: E,
         batch_size: usize,
         shuffle: bool,
         seed: u64,
     ) -> Result<Self> {
-        if batch_size == 0 || transform.size == 0 {
+        if batch_size == 0 {
             return Err(DataError::InvalidSetting(
-                "batch size and image size must be at least 1".into(),
+                "the batch size must be at least 1".into(),
             ));
         }
+        example.validate()?;
         Ok(Self {
-            folder,
-            transform,
+            files,
+            example,
             batch_size,
             shuffle,
             seed,
@@ -77,25 +85,30 @@ impl ImageLoader {
     }
 
     /// The dataset.
-    pub fn folder(&self) -> &ImageFolder {
-        &self.folder
+    pub fn files(&self) -> &FileList {
+        &self.files
+    }
+
+    /// How files become examples.
+    pub fn example(&self) -> &E {
+        &self.example
     }
 
     /// Batches per epoch; the last one may be short.
     pub fn batches_per_epoch(&self) -> usize {
-        self.folder.len().div_ceil(self.batch_size)
+        self.files.len().div_ceil(self.batch_size)
     }
 
     /// The order of the files in `epoch`: a seeded permutation, or the sorted order.
     pub fn epoch_order(&self, epoch: u64) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.folder.len()).collect();
+        let mut order: Vec<usize> = (0..self.files.len()).collect();
         if self.shuffle {
             order.shuffle(&mut StdRng::seed_from_u64(mix(self.seed, epoch, u64::MAX)));
         }
         order
     }
 
-    /// [`ImageLoader::epoch_order`], computed once per epoch.
+    /// [`Loader::epoch_order`], computed once per epoch.
     fn cached_order(&self, epoch: u64) -> Arc<Vec<usize>> {
         let mut cache = self.order_cache.lock().unwrap_or_else(|e| e.into_inner());
         match &*cache {
@@ -109,15 +122,15 @@ impl ImageLoader {
     }
 
     /// The batch of training step `step` (0-based): batch `step mod n` of epoch `step div n`.
-    pub fn batch_at_step(&self, step: usize) -> Result<ImageBatch> {
+    pub fn batch_at_step(&self, step: usize) -> Result<E::Batch> {
         let per_epoch = self.batches_per_epoch();
         self.batch((step / per_epoch) as u64, step % per_epoch)
     }
 
     /// Batch `index` of `epoch`, decoded in parallel. Unreadable files are left out of the
-    /// batch and recorded (see [`ImageLoader::take_skipped`]); only a batch with no readable
+    /// batch and recorded (see [`Loader::take_skipped`]); only a batch with no readable
     /// file at all is an error.
-    pub fn batch(&self, epoch: u64, index: usize) -> Result<ImageBatch> {
+    pub fn batch(&self, epoch: u64, index: usize) -> Result<E::Batch> {
         let order = self.cached_order(epoch);
         let start = index * self.batch_size;
         if start >= order.len() {
@@ -130,18 +143,19 @@ impl ImageLoader {
         let decoded: Vec<_> = positions
             .into_par_iter()
             .map(|position| {
-                let path = &self.folder.files()[order[position]];
+                let path = &self.files.files()[order[position]];
                 let mut rng = StdRng::seed_from_u64(mix(self.seed, epoch, position as u64));
-                decode_rgb(path).map(|image| (path.clone(), self.transform.apply(&image, &mut rng)))
+                self.example
+                    .load(path, &mut rng)
+                    .map(|item| (path.clone(), item))
             })
             .collect();
-        let size = self.transform.size as usize;
-        let mut pixels = Vec::with_capacity(decoded.len() * 3 * size * size);
+        let mut items = Vec::with_capacity(decoded.len());
         let mut paths = Vec::with_capacity(decoded.len());
         for item in decoded {
             match item {
-                Ok((path, image)) => {
-                    push_chw(&image, &mut pixels);
+                Ok((path, item)) => {
+                    items.push(item);
                     paths.push(path);
                 }
                 Err(DataError::Unreadable { path, reason }) => self.record_skip(path, reason),
@@ -151,11 +165,7 @@ impl ImageLoader {
         if paths.is_empty() {
             return Err(DataError::EmptyBatch { batch: index });
         }
-        Ok(ImageBatch {
-            shape: [paths.len(), 3, size, size],
-            pixels,
-            paths,
-        })
+        Ok(self.example.collate(items, paths))
     }
 
     fn record_skip(&self, path: PathBuf, reason: String) {
@@ -184,14 +194,18 @@ fn mix(seed: u64, epoch: u64, position: u64) -> u64 {
 /// The batches of consecutive training steps, decoded ahead on a background thread so the
 /// next batch is ready when a step ends.
 #[derive(Debug)]
-pub struct Prefetcher {
-    batches: Receiver<Result<ImageBatch>>,
+pub struct Prefetcher<T> {
+    batches: Receiver<Result<T>>,
 }
 
-impl Prefetcher {
+impl<T: Send + 'static> Prefetcher<T> {
     /// Starts decoding the batches of steps `first_step, first_step + 1, …`, keeping at most
     /// `ahead` ready. The thread stops when the prefetcher is dropped.
-    pub fn new(loader: Arc<ImageLoader>, first_step: usize, ahead: usize) -> Self {
+    pub fn new<E: Example<Batch = T>>(
+        loader: Arc<Loader<E>>,
+        first_step: usize,
+        ahead: usize,
+    ) -> Self {
         let (sender, batches) = sync_channel(ahead.max(1));
         std::thread::spawn(move || {
             for step in first_step.. {
@@ -204,7 +218,7 @@ impl Prefetcher {
     }
 
     /// The next step's batch.
-    pub fn next_batch(&self) -> Result<ImageBatch> {
+    pub fn next_batch(&self) -> Result<T> {
         self.batches.recv().unwrap_or_else(|_| {
             Err(DataError::InvalidSetting(
                 "the prefetch thread stopped".into(),
