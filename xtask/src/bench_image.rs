@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use image::{Rgb, RgbImage};
 use serde::Serialize;
-use simvq_train::{load_config, train_image, ImageRunOptions, ImageTrainConfig};
+use simvq_train::{load_config, train_image, ImageTrainConfig, RunOptions};
 
 /// ImageNet-1k training images: one epoch.
 const IMAGENET_TRAIN_IMAGES: f64 = 1_281_167.0;
@@ -81,9 +81,9 @@ pub fn run<B: AutodiffBackend>(
             .save(&path)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let options = ImageRunOptions {
-        train_dir: images.clone(),
-        val_dir: images,
+    let options = RunOptions {
+        train: images.clone(),
+        val: images,
         out_dir: dir.path().join("run"),
         resume: false,
         stop_after: None,
@@ -94,7 +94,7 @@ pub fn run<B: AutodiffBackend>(
     // The first step pays for allocation and kernel compilation: leave it out.
     let timed = &report.history[1..];
     let images_per_second =
-        timed.iter().map(|e| e.images_per_second).sum::<f64>() / timed.len() as f64;
+        timed.iter().map(|e| e.examples_per_second).sum::<f64>() / timed.len() as f64;
     Ok(ImageBenchReport {
         image_size: size,
         batch: args.batch,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use simvq_data::demo_images_dir;
-use simvq_train::{load_config, train_image, ImageRunOptions, ImageRunReport, ImageTrainConfig};
+use simvq_train::{load_config, train_image, ImageRunReport, ImageTrainConfig, RunOptions};
 
 use crate::backend::{dispatch, BackendKind};
 
@@ -70,9 +70,9 @@ pub fn image(args: &ImageTrainArgs) -> Result<()> {
         config.schedule.steps = steps;
     }
     let (train_dir, val_dir) = data_dirs(args.data.as_deref());
-    let options = ImageRunOptions {
-        train_dir,
-        val_dir,
+    let options = RunOptions {
+        train: train_dir,
+        val: val_dir,
         out_dir: args
             .out
             .clone()
@@ -84,7 +84,7 @@ pub fn image(args: &ImageTrainArgs) -> Result<()> {
     };
     eprintln!(
         "training `{name}` on {} ({} codes, {}² images, batch {}, {} steps) → {}",
-        options.train_dir.display(),
+        options.train.display(),
         config.model.quantizer.codebook_size,
         config.data.image_size,
         config.data.batch_size,

@@ -12,7 +12,7 @@ use burn::tensor::activation::leaky_relu;
 use burn::tensor::ops::PadMode;
 use burn::tensor::{backend::Backend, Tensor};
 
-use crate::discriminator::{conv_stack, Verdict, WeightNormConv2d, SLOPE};
+use crate::discriminator::{conv_stack, period_convs, Verdict, WeightNormConv2d, SLOPE};
 use crate::stft::Stft;
 
 /// Frequency bands of the multi-band discriminator, as fractions of the one-sided bins.
@@ -23,8 +23,6 @@ const BANDS: [(f64, f64); 5] = [
     (0.5, 0.75),
     (0.75, 1.0),
 ];
-/// Conv width of the multi-band discriminator (fixed in DAC).
-const BAND_CHANNELS: usize = 32;
 /// Peak amplitude the input is normalised to.
 const PEAK: f64 = 0.8;
 
@@ -37,6 +35,12 @@ pub struct DacConfig {
     /// STFT window lengths of the multi-band discriminators (hop = window / 4).
     #[config(default = "vec![2048, 1024, 512]")]
     pub fft_sizes: Vec<usize>,
+    /// Conv widths of the period discriminators (DAC's; narrower for small demos).
+    #[config(default = "vec![32, 128, 512, 1024, 1024]")]
+    pub period_channels: Vec<usize>,
+    /// Conv width of the multi-band discriminators (32 in DAC).
+    #[config(default = 32)]
+    pub band_channels: usize,
 }
 
 /// DAC's period discriminator: the HiFi-GAN conv stack, but every conv's activation is a
@@ -49,23 +53,11 @@ pub struct DacPeriodDiscriminator<B: Backend> {
 }
 
 impl<B: Backend> DacPeriodDiscriminator<B> {
-    fn new(period: usize, device: &B::Device) -> Self {
-        let widths = [1, 32, 128, 512, 1024, 1024];
-        let convs = (0..5)
-            .map(|i| {
-                let stride = if i < 4 { 3 } else { 1 };
-                WeightNormConv2d::new(
-                    [widths[i], widths[i + 1]],
-                    [5, 1],
-                    [stride, 1],
-                    [2, 0],
-                    device,
-                )
-            })
-            .collect();
+    fn new(period: usize, channels: &[usize], device: &B::Device) -> Self {
+        let (convs, conv_post) = period_convs(channels, device);
         Self {
             convs,
-            conv_post: WeightNormConv2d::new([1024, 1], [3, 1], [1, 1], [1, 0], device),
+            conv_post,
             period,
         }
     }
@@ -96,8 +88,7 @@ struct BandStack<B: Backend> {
 }
 
 impl<B: Backend> BandStack<B> {
-    fn new(device: &B::Device) -> Self {
-        let ch = BAND_CHANNELS;
+    fn new(ch: usize, device: &B::Device) -> Self {
         let convs = (0..5)
             .map(|i| {
                 let cin = if i == 0 { 2 } else { ch };
@@ -125,7 +116,7 @@ pub struct DacBandDiscriminator<B: Backend> {
 }
 
 impl<B: Backend> DacBandDiscriminator<B> {
-    fn new(window: usize, device: &B::Device) -> Self {
+    fn new(window: usize, channels: usize, device: &B::Device) -> Self {
         let bins = window / 2 + 1;
         let ranges = BANDS
             .iter()
@@ -133,8 +124,10 @@ impl<B: Backend> DacBandDiscriminator<B> {
             .collect();
         Self {
             stft: Stft::new(window, window / 4, &vec![1.0; window], device),
-            bands: (0..BANDS.len()).map(|_| BandStack::new(device)).collect(),
-            conv_post: WeightNormConv2d::new([BAND_CHANNELS, 1], [3, 3], [1, 1], [1, 1], device),
+            bands: (0..BANDS.len())
+                .map(|_| BandStack::new(channels, device))
+                .collect(),
+            conv_post: WeightNormConv2d::new([channels, 1], [3, 3], [1, 1], [1, 1], device),
             ranges,
         }
     }
@@ -178,12 +171,12 @@ impl DacConfig {
             periods: self
                 .periods
                 .iter()
-                .map(|&p| DacPeriodDiscriminator::new(p, device))
+                .map(|&p| DacPeriodDiscriminator::new(p, &self.period_channels, device))
                 .collect(),
             bands: self
                 .fft_sizes
                 .iter()
-                .map(|&w| DacBandDiscriminator::new(w, device))
+                .map(|&w| DacBandDiscriminator::new(w, self.band_channels, device))
                 .collect(),
         }
     }

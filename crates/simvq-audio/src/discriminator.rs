@@ -103,24 +103,33 @@ pub struct Verdict<B: Backend> {
     pub features: Vec<Tensor<B, 4>>,
 }
 
+/// HiFi-GAN's period stack (shared with DAC's): `(5, 1)` convs from 1 channel through
+/// `channels` (stride 3 but the last), then a `(3, 1)` output conv.
+pub(crate) fn period_convs<B: Backend>(
+    channels: &[usize],
+    device: &B::Device,
+) -> (Vec<WeightNormConv2d<B>>, WeightNormConv2d<B>) {
+    let mut cin = 1;
+    let convs = channels
+        .iter()
+        .enumerate()
+        .map(|(i, &cout)| {
+            let stride = if i + 1 < channels.len() { 3 } else { 1 };
+            let conv = WeightNormConv2d::new([cin, cout], [5, 1], [stride, 1], [2, 0], device);
+            cin = cout;
+            conv
+        })
+        .collect();
+    let post = WeightNormConv2d::new([cin, 1], [3, 1], [1, 1], [1, 0], device);
+    (convs, post)
+}
+
 impl<B: Backend> PeriodDiscriminator<B> {
-    fn new(period: usize, device: &B::Device) -> Self {
-        let widths = [1, 32, 128, 512, 1024, 1024];
-        let convs = (0..5)
-            .map(|i| {
-                let stride = if i < 4 { 3 } else { 1 };
-                WeightNormConv2d::new(
-                    [widths[i], widths[i + 1]],
-                    [5, 1],
-                    [stride, 1],
-                    [2, 0],
-                    device,
-                )
-            })
-            .collect();
+    fn new(period: usize, channels: &[usize], device: &B::Device) -> Self {
+        let (convs, conv_post) = period_convs(channels, device);
         Self {
             convs,
-            conv_post: WeightNormConv2d::new([1024, 1], [3, 1], [1, 1], [1, 0], device),
+            conv_post,
             period,
         }
     }
@@ -152,6 +161,9 @@ pub struct MultiPeriodConfig {
     /// Periods (the reference: 2, 3, 5, 7, 11).
     #[config(default = "vec![2, 3, 5, 7, 11]")]
     pub periods: Vec<usize>,
+    /// Widths of the five convs (HiFi-GAN's; narrower ones for small demos).
+    #[config(default = "vec![32, 128, 512, 1024, 1024]")]
+    pub channels: Vec<usize>,
 }
 
 /// The multi-period discriminator.
@@ -167,7 +179,7 @@ impl MultiPeriodConfig {
             discriminators: self
                 .periods
                 .iter()
-                .map(|&p| PeriodDiscriminator::new(p, device))
+                .map(|&p| PeriodDiscriminator::new(p, &self.channels, device))
                 .collect(),
         }
     }

@@ -31,6 +31,7 @@ mod encoder;
 mod error;
 mod head;
 mod istft;
+mod loss;
 mod mel;
 mod stft;
 
@@ -50,5 +51,9 @@ pub use encoder::{SeanetConfig, SeanetEncoder};
 pub use error::{AudioError, Result};
 pub use head::IstftHead;
 pub use istft::{hann_window, Istft};
+pub use loss::{
+    AudioDiscriminator, AudioDiscriminatorConfig, AudioGeneratorLoss, AudioLoss, AudioLossConfig,
+    AudioVerdicts,
+};
 pub use mel::{mel_filterbank, MelConfig, MelSpectrogram};
 pub use stft::Stft;

@@ -8,6 +8,7 @@ mod checkpoint;
 mod config_file;
 mod ema;
 mod error;
+mod gan_loop;
 mod image_config;
 mod image_report;
 mod image_trainer;
@@ -17,9 +18,10 @@ pub use checkpoint::CheckpointDir;
 pub use config_file::{load_config, parse_config, to_toml};
 pub use ema::WeightEma;
 pub use error::{Result, TrainError};
+pub use gan_loop::{LogEntry, RunOptions, RunReport};
 pub use image_config::{
     ImageDataSettings, ImageTrainConfig, LpipsFiles, NonFinitePolicy, ScheduleSettings,
 };
 pub use image_report::{batch_tensor, evaluate_images, save_grid, ImageEvalReport, ImagePair};
-pub use image_trainer::{train_image, ImageRunOptions, ImageRunReport, LogEntry};
+pub use image_trainer::{train_image, ImageRunReport};
 pub use optimizer::OptimizerSettings;
