@@ -62,8 +62,8 @@ pub fn run<B: AutodiffBackend>(
     config.schedule.steps = args.steps + 1;
     config.schedule.log_every = 1;
     config.schedule.checkpoint_every = usize::MAX;
-    config.schedule.eval_images = 1;
-    config.schedule.grid_images = 1;
+    config.schedule.eval_examples = 1;
+    config.schedule.saved_examples = 1;
 
     let dir = tempfile::tempdir()?;
     let images = dir.path().join("images");

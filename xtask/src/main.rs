@@ -4,6 +4,7 @@ mod alloc;
 mod backend;
 mod bench;
 mod bench_image;
+mod manifest;
 mod quant_demo;
 mod train;
 
@@ -38,7 +39,9 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// Train a tokenizer (`train image`).
+    /// Write a LibriTTS manifest (paths relative to the root, one per line) for `train audio`.
+    Manifest(manifest::ManifestArgs),
+    /// Train a tokenizer (`train image`, `train audio`).
     Train {
         #[command(subcommand)]
         target: TrainTarget,
@@ -54,7 +57,10 @@ enum Command {
 enum TrainTarget {
     /// The SimVQ image tokenizer. With no arguments: the built-in CPU demo on the shipped
     /// photos (a few minutes on 2 cores).
-    Image(train::ImageTrainArgs),
+    Image(train::TrainArgs),
+    /// The SimVQ audio codec (24 kHz, 75 tokens/s). With no arguments: the built-in CPU demo
+    /// on the shipped speech clips (a few minutes on 2 cores).
+    Audio(train::TrainArgs),
 }
 
 #[derive(Subcommand)]
@@ -107,6 +113,10 @@ fn main() -> Result<()> {
         Command::Train {
             target: TrainTarget::Image(args),
         } => train::image(&args),
+        Command::Train {
+            target: TrainTarget::Audio(args),
+        } => train::audio(&args),
+        Command::Manifest(args) => manifest::run(&args),
         Command::Bench {
             target: BenchTarget::Image { args, backend },
         } => {

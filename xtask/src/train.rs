@@ -1,23 +1,30 @@
-//! `cargo xtask train image`: the image tokenizer's training run.
+//! `cargo xtask train image|audio`: the tokenizers' training runs.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use simvq_data::demo_images_dir;
-use simvq_train::{load_config, train_image, ImageRunReport, ImageTrainConfig, RunOptions};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use simvq_data::{demo_images_dir, demo_speech_dir};
+use simvq_train::{
+    load_config, train_audio, train_image, AudioRunReport, AudioTrainConfig, ImageRunReport,
+    ImageTrainConfig, RunOptions,
+};
 
 use crate::backend::{dispatch, BackendKind};
 
-/// Arguments of `train image`.
+/// Arguments of `train image` and `train audio`.
 #[derive(Debug, Args)]
-pub struct ImageTrainArgs {
-    /// TOML config, layered over the reference defaults (e.g. configs/imagenet_simvq_128_B.toml).
-    /// Without it: the built-in CPU demo (configs/demo_image.toml).
+pub struct TrainArgs {
+    /// TOML config, layered over the reference defaults (e.g. configs/imagenet_simvq_128_B.toml,
+    /// configs/libritts_24khz.toml). Without it: the built-in CPU demo (configs/demo_*.toml).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Image folder: ImageNet's root (with train/ and val/), or any folder tree of images
-    /// (then used for both). Default: the built-in demo photos.
+    /// Data. Images: ImageNet's root (with train/ and val/) or any folder tree of images.
+    /// Audio: a LibriTTS root with the manifests train.txt and dev.txt (`cargo xtask
+    /// manifest`), a folder with train/ and val/, or any folder tree of audio files. A folder
+    /// without a train/val split serves both. Default: the built-in demo data.
     #[arg(long)]
     data: Option<PathBuf>,
     /// Compute backend.
@@ -26,7 +33,7 @@ pub struct ImageTrainArgs {
     /// Continue from the newest checkpoint in --out.
     #[arg(long)]
     resume: bool,
-    /// Run directory (config, checkpoints, metrics.json, reconstructions.png).
+    /// Run directory (config, checkpoints, metrics.json, samples). Default: runs/<config name>.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Override schedule.steps.
@@ -35,53 +42,80 @@ pub struct ImageTrainArgs {
     /// No progress bar (log lines only).
     #[arg(long)]
     no_progress: bool,
-    /// Data-parallel training over this many devices of the backend (e.g. 4 GPUs: the
-    /// reference's global batch of 256 as 4 × 64). The batch size stays the global one.
+    /// Data-parallel training over this many devices of the backend (e.g. 4 GPUs). The batch
+    /// size stays the global one.
     #[arg(long, default_value_t = 1)]
     devices: usize,
 }
 
-/// The train and validation folders for `--data`.
-fn data_dirs(data: Option<&Path>) -> (PathBuf, PathBuf) {
-    let root = data.map_or_else(demo_images_dir, Path::to_path_buf);
+/// The config (the file over `reference`, or `demo`) and the run's name.
+fn config_and_name<C: Serialize + DeserializeOwned>(
+    args: &TrainArgs,
+    reference: C,
+    demo: (C, &str),
+) -> Result<(C, String)> {
+    Ok(match &args.config {
+        Some(path) => {
+            let name = path
+                .file_stem()
+                .map_or("run".into(), |s| s.to_string_lossy().into_owned());
+            (load_config(path, &reference)?, name)
+        }
+        None => (demo.0, demo.1.to_owned()),
+    })
+}
+
+fn run_options(args: &TrainArgs, (train, val): (PathBuf, PathBuf), name: &str) -> RunOptions {
+    RunOptions {
+        train,
+        val,
+        out_dir: args
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("runs").join(name)),
+        resume: args.resume,
+        stop_after: None,
+        progress: !args.no_progress,
+        devices: args.devices,
+    }
+}
+
+/// `root/train` and `root/val` when they exist (val falling back to train), else `root` twice.
+fn split_folders(root: &Path) -> (PathBuf, PathBuf) {
     let train = root.join("train");
     if train.is_dir() {
         let val = root.join("val");
         let val = if val.is_dir() { val } else { train.clone() };
         (train, val)
     } else {
-        (root.clone(), root)
+        (root.to_path_buf(), root.to_path_buf())
     }
 }
 
-/// Runs the command.
-pub fn image(args: &ImageTrainArgs) -> Result<()> {
-    let (mut config, name) = match &args.config {
-        Some(path) => {
-            let defaults = ImageTrainConfig::reference(65_536);
-            let name = path
-                .file_stem()
-                .map_or("image".into(), |s| s.to_string_lossy().into_owned());
-            (load_config(path, &defaults)?, name)
-        }
-        None => (ImageTrainConfig::demo(), "demo_image".to_owned()),
-    };
+/// Audio data: the reference's manifests `train.txt` and `dev.txt` under `root` when present,
+/// else folders.
+fn audio_sources(root: &Path) -> (PathBuf, PathBuf) {
+    let train = root.join("train.txt");
+    if train.is_file() {
+        let dev = root.join("dev.txt");
+        (train.clone(), if dev.is_file() { dev } else { train })
+    } else {
+        split_folders(root)
+    }
+}
+
+/// Runs `train image`.
+pub fn image(args: &TrainArgs) -> Result<()> {
+    let (mut config, name) = config_and_name(
+        args,
+        ImageTrainConfig::reference(65_536),
+        (ImageTrainConfig::demo(), "demo_image"),
+    )?;
     if let Some(steps) = args.steps {
         config.schedule.steps = steps;
     }
-    let (train_dir, val_dir) = data_dirs(args.data.as_deref());
-    let options = RunOptions {
-        train: train_dir,
-        val: val_dir,
-        out_dir: args
-            .out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("runs").join(&name)),
-        resume: args.resume,
-        stop_after: None,
-        progress: !args.no_progress,
-        devices: args.devices,
-    };
+    let root = args.data.clone().unwrap_or_else(demo_images_dir);
+    let options = run_options(args, split_folders(&root), &name);
     eprintln!(
         "training `{name}` on {} ({} codes, {}² images, batch {}, {} steps) → {}",
         options.train.display(),
@@ -95,12 +129,58 @@ pub fn image(args: &ImageTrainArgs) -> Result<()> {
         train_image::<B>(&config, &options, &device).map_err(anyhow::Error::from)
     })
     .with_context(|| format!("training `{name}`"))?;
-    print_summary(&report, &options.out_dir);
+    print_image_summary(&report, &options.out_dir);
     Ok(())
 }
 
-fn print_summary(report: &ImageRunReport, out: &Path) {
+/// Runs `train audio`.
+pub fn audio(args: &TrainArgs) -> Result<()> {
+    let (mut config, name) = config_and_name(
+        args,
+        AudioTrainConfig::reference(65_536),
+        (AudioTrainConfig::demo(), "demo_audio"),
+    )?;
+    if let Some(steps) = args.steps {
+        config.schedule.steps = steps;
+    }
+    let root = args.data.clone().unwrap_or_else(demo_speech_dir);
+    let options = run_options(args, audio_sources(&root), &name);
+    eprintln!(
+        "training `{name}` on {} ({} codes, {:.0} tokens/s, {:.3} kbps, {} s crops, batch {}, \
+         {} steps) → {}",
+        options.train.display(),
+        config.model.quantizer.codebook_size,
+        config.model.frame_rate(),
+        config.model.bitrate() / 1000.0,
+        config.data.clip_seconds,
+        config.data.batch_size,
+        config.schedule.steps,
+        options.out_dir.display()
+    );
+    let report = dispatch!(args.backend, |B, device| {
+        train_audio::<B>(&config, &options, &device).map_err(anyhow::Error::from)
+    })
+    .with_context(|| format!("training `{name}`"))?;
+    print_audio_summary(&report, &options.out_dir);
+    Ok(())
+}
+
+fn print_run<E>(report: &simvq_train::RunReport<E>, out: &Path) {
     println!("steps: {}  ({:.0} s)", report.steps, report.seconds);
+    if !report.skipped_files.is_empty() {
+        println!(
+            "skipped {} unreadable files (listed in metrics.json)",
+            report.skipped_files.len()
+        );
+    }
+    if let Some(checkpoint) = &report.checkpoint {
+        println!("checkpoint: {}", checkpoint.display());
+    }
+    println!("metrics: {}", out.join("metrics.json").display());
+}
+
+fn print_image_summary(report: &ImageRunReport, out: &Path) {
+    print_run(report, out);
     if let Some(eval) = &report.eval {
         println!(
             "EMA weights on {} validation images: utilization {:.1}%  perplexity {:.0}  \
@@ -112,18 +192,31 @@ fn print_summary(report: &ImageRunReport, out: &Path) {
             100.0 * eval.ssim
         );
     }
-    if !report.skipped_files.is_empty() {
-        println!(
-            "skipped {} unreadable files (listed in metrics.json)",
-            report.skipped_files.len()
-        );
-    }
-    if let Some(checkpoint) = &report.checkpoint {
-        println!("checkpoint: {}", checkpoint.display());
-    }
-    println!("metrics: {}", out.join("metrics.json").display());
     println!(
         "grid (originals above reconstructions): {}",
         out.join("reconstructions.png").display()
+    );
+}
+
+fn print_audio_summary(report: &AudioRunReport, out: &Path) {
+    print_run(report, out);
+    if let Some(eval) = &report.eval {
+        println!(
+            "EMA weights on {} utterances ({:.1} s): utilization {:.1}%  perplexity {:.0}  \
+             log-mel L1 {:.3}",
+            eval.utterances,
+            eval.seconds,
+            100.0 * eval.utilization,
+            eval.perplexity,
+            eval.mel_l1
+        );
+    }
+    println!(
+        "originals and reconstructions: {}",
+        out.join("samples").display()
+    );
+    println!(
+        "mel spectrograms (original above reconstruction): {}",
+        out.join("mels.png").display()
     );
 }

@@ -104,6 +104,11 @@ impl<B: Backend> AudioCodec<B> {
         self.hop
     }
 
+    /// Number of codes K.
+    pub fn codebook_size(&self) -> usize {
+        self.quantizer.codebook_size()
+    }
+
     fn encode_latent(&self, wave: Tensor<B, 2>) -> Result<Tensor<B, 3>, AudioError> {
         let [batch, samples] = wave.dims();
         if batch == 0 || samples == 0 {

@@ -52,8 +52,8 @@ pub use error::{AudioError, Result};
 pub use head::IstftHead;
 pub use istft::{hann_window, Istft};
 pub use loss::{
-    AudioDiscriminator, AudioDiscriminatorConfig, AudioGeneratorLoss, AudioLoss, AudioLossConfig,
-    AudioVerdicts,
+    audio_discriminator_loss, AudioDiscriminator, AudioDiscriminatorConfig, AudioGeneratorLoss,
+    AudioLoss, AudioLossConfig, AudioVerdicts,
 };
 pub use mel::{mel_filterbank, MelConfig, MelSpectrogram};
 pub use stft::Stft;

@@ -48,9 +48,13 @@ pub struct AudioDiscriminatorConfig {
     /// UnivNet multi-resolution discriminator.
     #[config(default = "MultiResolutionConfig::new()")]
     pub mrd: MultiResolutionConfig,
-    /// DAC's discriminator; `None` leaves it (and its terms) out.
-    #[config(default = "Some(DacConfig::new())")]
-    pub dac: Option<DacConfig>,
+    /// DAC's discriminator.
+    #[config(default = "DacConfig::new()")]
+    pub dac: DacConfig,
+    /// Train with the DAC discriminator and its terms (the reference does; on a CPU it is
+    /// the costliest of the three).
+    #[config(default = true)]
+    pub use_dac: bool,
 }
 
 impl AudioDiscriminatorConfig {
@@ -59,7 +63,7 @@ impl AudioDiscriminatorConfig {
         AudioDiscriminator {
             mpd: self.mpd.init(device),
             mrd: self.mrd.init(device),
-            dac: self.dac.as_ref().map(|c| c.init(device)),
+            dac: self.use_dac.then(|| self.dac.init(device)),
         }
     }
 }
@@ -95,19 +99,42 @@ impl<B: Backend> AudioDiscriminator<B> {
             dac: self.dac.as_ref().map_or_else(Vec::new, |d| d.forward(wave)),
         }
     }
+}
 
-    /// The reference's discriminator objective on real `x` and (detached) reconstructions:
-    /// MPD hinge / 5 + `mrd_weight` · MRD hinge / 3 + DAC least squares.
-    pub fn loss(&self, x: Tensor<B, 2>, x_hat: Tensor<B, 2>, mrd_weight: f64) -> Tensor<B, 1> {
-        let real = self.forward(x);
-        let fake = self.forward(x_hat);
-        let mut loss = hinge_discriminator_loss(&real.mpd, &fake.mpd)
-            + hinge_discriminator_loss(&real.mrd, &fake.mrd) * mrd_weight;
-        if !real.dac.is_empty() {
-            loss = loss + lsgan_discriminator_loss(&real.dac, &fake.dac);
+impl<B: Backend> AudioVerdicts<B> {
+    /// The same verdicts cut from the graph (for the generator's feature matching, whose
+    /// gradient must not reach the discriminator).
+    pub fn detach(&self) -> Self {
+        let cut = |verdicts: &[Verdict<B>]| {
+            verdicts
+                .iter()
+                .map(|v| Verdict {
+                    logits: v.logits.clone().detach(),
+                    features: v.features.iter().map(|f| f.clone().detach()).collect(),
+                })
+                .collect()
+        };
+        Self {
+            mpd: cut(&self.mpd),
+            mrd: cut(&self.mrd),
+            dac: cut(&self.dac),
         }
-        loss
     }
+}
+
+/// The reference's discriminator objective from the verdicts on real audio and on detached
+/// reconstructions: MPD hinge / 5 + `mrd_weight` · MRD hinge / 3 + DAC least squares.
+pub fn audio_discriminator_loss<B: Backend>(
+    real: &AudioVerdicts<B>,
+    fake: &AudioVerdicts<B>,
+    mrd_weight: f64,
+) -> Tensor<B, 1> {
+    let mut loss = hinge_discriminator_loss(&real.mpd, &fake.mpd)
+        + hinge_discriminator_loss(&real.mrd, &fake.mrd) * mrd_weight;
+    if !real.dac.is_empty() {
+        loss = loss + lsgan_discriminator_loss(&real.dac, &fake.dac);
+    }
+    loss
 }
 
 /// The generator objective and its parts (unweighted), each `[1]`.
@@ -155,17 +182,17 @@ impl<B: Backend> AudioLoss<B> {
     }
 
     /// The generator loss of reconstructions `x̂` of `x` (`[B, T]`, same length), given the
-    /// discriminators and the quantizer loss.
+    /// discriminators' verdicts on both (`real` may be detached: the generator's gradient does
+    /// not depend on it) and the quantizer loss.
     pub fn generator(
         &self,
         x: Tensor<B, 2>,
         x_hat: Tensor<B, 2>,
-        discriminator: &AudioDiscriminator<B>,
+        real: &AudioVerdicts<B>,
+        fake: &AudioVerdicts<B>,
         quant: &QuantLoss<B>,
     ) -> AudioGeneratorLoss<B> {
-        let mel = self.mel.log_mel_l1(x_hat.clone(), x.clone());
-        let real = discriminator.forward(x);
-        let fake = discriminator.forward(x_hat);
+        let mel = self.mel.log_mel_l1(x_hat, x);
         let mut adversarial =
             hinge_generator_loss(&fake.mpd) + hinge_generator_loss(&fake.mrd) * self.mrd_weight;
         let mut feature_matching = feature_matching_loss(&real.mpd, &fake.mpd)

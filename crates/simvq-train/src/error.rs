@@ -40,6 +40,9 @@ pub enum TrainError {
     /// The model refused its config or input.
     #[error(transparent)]
     Image(#[from] simvq_image::ImageError),
+    /// The audio model refused its config or input.
+    #[error(transparent)]
+    Audio(#[from] simvq_audio::AudioError),
     /// The dataset could not be read.
     #[error(transparent)]
     Data(#[from] simvq_data::DataError),

@@ -237,6 +237,11 @@ where
     while run.state.step < stop_at {
         let step = run.state.step;
         window.begin();
+        // Dropout draws from the backend's generator, which a checkpoint cannot hold: seed it
+        // from (seed, step) so a resumed run draws what the uninterrupted one would.
+        for d in &devices {
+            B::seed(d, step_seed(settings.seed, step));
+        }
         let batch = batches.next_batch()?;
         for skipped in loader.take_skipped() {
             say(
@@ -356,6 +361,14 @@ where
         checkpoint: last_checkpoint,
         finished,
     })
+}
+
+/// The backend seed of step `step` (SplitMix64 of the run seed and the step).
+fn step_seed(seed: u64, step: usize) -> u64 {
+    let mut z = seed ^ (step as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// Sums over a logging window.

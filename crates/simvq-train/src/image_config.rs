@@ -53,10 +53,12 @@ pub struct ScheduleSettings {
     pub keep_checkpoints: usize,
     /// NaN/inf losses: stop or skip.
     pub on_non_finite: NonFinitePolicy,
-    /// Validation images reconstructed (with EMA weights) for the final metrics; 0 = all.
-    pub eval_images: usize,
-    /// Images in the originals-above-reconstructions PNG grid.
-    pub grid_images: usize,
+    /// Validation examples (images, utterances) reconstructed with the EMA weights for the
+    /// final metrics; 0 = all.
+    pub eval_examples: usize,
+    /// Examples shown after the run: images in the PNG grid of originals above
+    /// reconstructions; utterances saved as WAV pairs and drawn as mel spectrograms.
+    pub saved_examples: usize,
 }
 
 /// An image tokenizer training run.
@@ -101,8 +103,8 @@ impl ImageTrainConfig {
                 checkpoint_every: 5_005,
                 keep_checkpoints: 3,
                 on_non_finite: NonFinitePolicy::Stop,
-                eval_images: 0,
-                grid_images: 8,
+                eval_examples: 0,
+                saved_examples: 8,
             },
             seed: 0,
         }
@@ -139,8 +141,8 @@ impl ImageTrainConfig {
                 checkpoint_every: 100,
                 keep_checkpoints: 2,
                 on_non_finite: NonFinitePolicy::Stop,
-                eval_images: 0,
-                grid_images: 7,
+                eval_examples: 0,
+                saved_examples: 7,
             },
             seed: 0,
         }

@@ -182,8 +182,8 @@ pub fn train_image<B: AutodiffBackend>(
     let (eval, pairs) = evaluate_images(
         &trained.ema,
         &val,
-        config.schedule.eval_images,
-        config.schedule.grid_images,
+        config.schedule.eval_examples,
+        config.schedule.saved_examples,
         device,
     )?;
     save_grid(&pairs, &out.join("reconstructions.png"))?;

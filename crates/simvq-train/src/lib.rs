@@ -1,9 +1,13 @@
-//! Training the SimVQ tokenizers: the GAN step (generator and discriminator gradients kept
-//! apart), weight EMA, atomic checkpoints with exact resume, layered TOML configs, progress,
-//! a metrics JSON and a PNG grid of reconstructions.
+//! Training the SimVQ tokenizers (image VQGAN, audio codec): one GAN loop (generator and
+//! discriminator gradients kept apart, data parallel), weight EMA, atomic checkpoints with
+//! exact resume, layered TOML configs, progress, a metrics JSON, and samples to look at and
+//! listen to (a PNG grid of reconstructions; WAV pairs and mel spectrograms).
 //!
 //! Generic over any burn `AutodiffBackend`; the binary picks the backend.
 
+mod audio_config;
+mod audio_report;
+mod audio_trainer;
 mod checkpoint;
 mod config_file;
 mod ema;
@@ -14,6 +18,11 @@ mod image_report;
 mod image_trainer;
 mod optimizer;
 
+pub use audio_config::{AudioDataSettings, AudioTrainConfig};
+pub use audio_report::{
+    evaluate_audio, save_mel_png, save_wav_pairs, write_wav, AudioEvalReport, AudioPair,
+};
+pub use audio_trainer::{train_audio, AudioRunReport};
 pub use checkpoint::CheckpointDir;
 pub use config_file::{load_config, parse_config, to_toml};
 pub use ema::WeightEma;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use simvq_train::{load_config, parse_config, ImageTrainConfig, TrainError};
+use simvq_train::{load_config, parse_config, AudioTrainConfig, ImageTrainConfig, TrainError};
 
 fn configs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs")
@@ -68,4 +68,40 @@ fn a_file_overrides_only_what_it_names_and_typos_are_errors() {
         matches!(err, TrainError::Config { .. })
             && err.to_string().contains("/no/such/config.toml")
     );
+}
+
+#[test]
+fn audio_demo_file_is_the_built_in_demo() {
+    let file = load_config(
+        &configs_dir().join("demo_audio.toml"),
+        &AudioTrainConfig::reference(65_536),
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&file).unwrap(),
+        serde_json::to_value(AudioTrainConfig::demo()).unwrap()
+    );
+}
+
+#[test]
+fn audio_reference_configs_cover_table_2() {
+    for (name, k, kbps) in [
+        ("libritts_24khz.toml", 4096, 0.9),
+        ("libritts_24khz_8k.toml", 8192, 0.975),
+        ("libritts_24khz_65k.toml", 65_536, 1.2),
+        ("libritts_24khz_262k.toml", 262_144, 1.35),
+    ] {
+        let defaults = AudioTrainConfig::reference(65_536);
+        let config = load_config(&configs_dir().join(name), &defaults).unwrap();
+        assert_eq!(
+            serde_json::to_value(&config).unwrap(),
+            serde_json::to_value(AudioTrainConfig::reference(k)).unwrap(),
+            "{name}"
+        );
+        assert!(
+            (config.model.bitrate() / 1000.0 - kbps).abs() < 1e-9,
+            "{name}"
+        );
+        assert_eq!(config.model.frame_rate(), 75.0);
+    }
 }

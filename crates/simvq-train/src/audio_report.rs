@@ -1,0 +1,216 @@
+//! Evaluating an audio codec on whole utterances (codebook utilization, log-mel distance),
+//! and what people listen to and look at: WAV files of originals and reconstructions side by
+//! side, and a PNG of their mel spectrograms.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::{backend::Backend, ElementConversion, Tensor, TensorData};
+use image::{Rgb, RgbImage};
+use serde::Serialize;
+use simvq_audio::{AudioCodec, MelSpectrogram};
+use simvq_data::AudioLoader;
+use simvq_quant::CodebookUsage;
+
+use crate::error::{Result, TrainError};
+
+/// Reconstruction quality and codebook use over an evaluation set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AudioEvalReport {
+    /// Utterances evaluated.
+    pub utterances: usize,
+    /// Their total duration.
+    pub seconds: f64,
+    /// Codes used at least once over the whole set ÷ K.
+    pub utilization: f64,
+    /// Perplexity of the code histogram.
+    pub perplexity: f64,
+    /// Mean log-mel L1 distance (the training loss's mel, per utterance, averaged).
+    pub mel_l1: f64,
+}
+
+/// One evaluated utterance: its file, the original and the reconstruction (same length).
+#[derive(Debug, Clone)]
+pub struct AudioPair {
+    /// The source file.
+    pub path: PathBuf,
+    /// Original samples.
+    pub original: Vec<f32>,
+    /// Reconstructed samples (clipped to `[-1, 1]`).
+    pub reconstruction: Vec<f32>,
+}
+
+/// Encodes and decodes up to `limit` utterances (0 = all) of `loader` — whole utterances, one
+/// at a time as the reference evaluates — and returns the metrics plus the first `keep`
+/// pairs.
+pub fn evaluate_audio<B: Backend>(
+    model: &AudioCodec<B>,
+    mel: &MelSpectrogram<B>,
+    loader: &AudioLoader,
+    limit: usize,
+    keep: usize,
+    device: &B::Device,
+) -> Result<(AudioEvalReport, Vec<AudioPair>)> {
+    let mut usage = CodebookUsage::new(model.codebook_size());
+    let mut kept = Vec::new();
+    let (mut utterances, mut samples, mut mel_sum) = (0, 0, 0.0);
+    'batches: for index in 0..loader.batches_per_epoch() {
+        let batch = loader.batch(0, index)?;
+        let width = batch.shape[1];
+        for (i, (&length, path)) in batch.lengths.iter().zip(&batch.paths).enumerate() {
+            if limit > 0 && utterances >= limit {
+                break 'batches;
+            }
+            let original = batch.samples[i * width..i * width + length].to_vec();
+            let x =
+                Tensor::<B, 2>::from_data(TensorData::new(original.clone(), [1, length]), device);
+            let tokens = model.encode(x.clone())?;
+            usage.update(&tokens)?;
+            let reconstruction = model
+                .decode_indices(tokens)?
+                .narrow(1, 0, length)
+                .clamp(-1.0, 1.0);
+            let distance: f32 = mel
+                .log_mel_l1(reconstruction.clone(), x)
+                .into_scalar()
+                .elem();
+            mel_sum += f64::from(distance);
+            if kept.len() < keep {
+                kept.push(AudioPair {
+                    path: path.clone(),
+                    original,
+                    reconstruction: reconstruction
+                        .into_data()
+                        .convert::<f32>()
+                        .to_vec()
+                        .expect("f32 data"),
+                });
+            }
+            utterances += 1;
+            samples += length;
+        }
+    }
+    let rate = loader.example().sample_rate;
+    Ok((
+        AudioEvalReport {
+            utterances,
+            seconds: samples as f64 / f64::from(rate),
+            utilization: usage.utilization(),
+            perplexity: usage.perplexity(),
+            mel_l1: mel_sum / utterances.max(1) as f64,
+        },
+        kept,
+    ))
+}
+
+fn output_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
+    TrainError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+/// Writes mono 16-bit PCM (samples clipped to `[-1, 1]`).
+pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32) -> Result<()> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).map_err(|e| output_error(path, e))?;
+    for &v in samples {
+        let q = (f64::from(v.clamp(-1.0, 1.0)) * 32_767.0).round() as i16;
+        writer.write_sample(q).map_err(|e| output_error(path, e))?;
+    }
+    writer.finalize().map_err(|e| output_error(path, e))
+}
+
+/// Saves each pair as `NAME.original.wav` and `NAME.reconstructed.wav` in `dir`; returns the
+/// files written.
+pub fn save_wav_pairs(pairs: &[AudioPair], dir: &Path, sample_rate: u32) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+    let mut written = Vec::new();
+    for (i, pair) in pairs.iter().enumerate() {
+        let stem = pair.path.file_stem().map_or_else(
+            || format!("utterance_{i}"),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        for (suffix, samples) in [
+            ("original", &pair.original),
+            ("reconstructed", &pair.reconstruction),
+        ] {
+            let path = dir.join(format!("{stem}.{suffix}.wav"));
+            write_wav(&path, samples, sample_rate)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// Dynamic range drawn, in dB below each original's peak.
+const RANGE_DB: f64 = 80.0;
+
+/// A PNG of mel spectrograms: for each pair, the original above its reconstruction (low
+/// frequencies at the bottom, one pixel per frame, magma-like colours on a dB scale shared
+/// by the two), pairs stacked top to bottom.
+pub fn save_mel_png<B: Backend>(
+    pairs: &[AudioPair],
+    mel: &MelSpectrogram<B>,
+    path: &Path,
+    device: &B::Device,
+) -> Result<()> {
+    let spectrogram = |samples: &[f32]| -> (Vec<f32>, [usize; 2]) {
+        let wave = Tensor::<B, 2>::from_data(
+            TensorData::new(samples.to_vec(), [1, samples.len()]),
+            device,
+        );
+        let m = mel.forward(wave);
+        let [_, bands, frames] = m.dims();
+        let values = m.into_data().convert::<f32>().to_vec().expect("f32 data");
+        (values, [bands, frames])
+    };
+    let mut rows = Vec::new();
+    for pair in pairs {
+        let (original, shape) = spectrogram(&pair.original);
+        let (reconstruction, _) = spectrogram(&pair.reconstruction);
+        let peak = original.iter().copied().fold(1e-10f32, f32::max);
+        let top_db = 20.0 * f64::from(peak).log10();
+        rows.push((original, shape, top_db));
+        rows.push((reconstruction, shape, top_db));
+    }
+    let Some(width) = rows.iter().map(|(_, [_, frames], _)| *frames).max() else {
+        return Ok(());
+    };
+    const GAP: usize = 2;
+    let height: usize = rows.iter().map(|(_, [bands, _], _)| bands + GAP).sum();
+    let mut png = RgbImage::from_pixel(width as u32, height as u32, Rgb([255, 255, 255]));
+    let mut top = 0;
+    for (values, [bands, frames], top_db) in &rows {
+        for band in 0..*bands {
+            for frame in 0..*frames {
+                let db = 20.0 * f64::from(values[band * frames + frame].max(1e-10)).log10();
+                let level = ((db - (top_db - RANGE_DB)) / RANGE_DB).clamp(0.0, 1.0);
+                let y = top + bands - 1 - band;
+                png.put_pixel(frame as u32, y as u32, magma(level));
+            }
+        }
+        top += bands + GAP;
+    }
+    png.save(path).map_err(|e| output_error(path, e))
+}
+
+/// A magma-like colour map: black, purple, red, orange, pale yellow.
+fn magma(level: f64) -> Rgb<u8> {
+    const STOPS: [[f64; 3]; 5] = [
+        [0.0, 0.0, 4.0],
+        [81.0, 18.0, 124.0],
+        [183.0, 55.0, 121.0],
+        [252.0, 137.0, 97.0],
+        [252.0, 253.0, 191.0],
+    ];
+    let x = level * (STOPS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(STOPS.len() - 2);
+    let t = x - i as f64;
+    let mix = |c: usize| (STOPS[i][c] + t * (STOPS[i + 1][c] - STOPS[i][c])).round() as u8;
+    Rgb([mix(0), mix(1), mix(2)])
+}

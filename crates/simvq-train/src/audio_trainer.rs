@@ -1,0 +1,214 @@
+//! Training the audio codec: the reference's step (45 × mel + MPD/MRD/DAC GAN and feature
+//! matching + 1000 × commitment for the generator; hinge and least-squares terms for the
+//! discriminators) run by the shared GAN loop, then an evaluation of the EMA weights on whole
+//! utterances, WAV pairs and a mel-spectrogram PNG.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Tensor, TensorData};
+use simvq_audio::{
+    audio_discriminator_loss, AudioCodec, AudioDiscriminator, AudioLoss, MelSpectrogram,
+};
+use simvq_data::{AudioBatch, AudioClip, AudioLoader, FileList};
+use simvq_quant::CodebookUsage;
+
+use crate::audio_config::AudioTrainConfig;
+use crate::audio_report::{evaluate_audio, save_mel_png, save_wav_pairs, AudioEvalReport};
+use crate::config_file::to_toml;
+use crate::error::{Result, TrainError};
+use crate::gan_loop::{
+    finish, io_error, progress_bar, run_gan, scalars, GanTask, LoopSettings, RunOptions, RunReport,
+    ShardStep,
+};
+
+/// The outcome of an audio run.
+pub type AudioRunReport = RunReport<AudioEvalReport>;
+
+/// The codec's step.
+struct AudioTask<B: AutodiffBackend> {
+    loss: AudioLoss<B>,
+}
+
+impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
+    type Generator = AudioCodec<B>;
+    type Discriminator = AudioDiscriminator<B>;
+    type Data = AudioClip;
+
+    fn loss_names(&self) -> &'static [&'static str] {
+        &[
+            "generator",
+            "mel",
+            "gan",
+            "feature_matching",
+            "commitment",
+            "discriminator",
+        ]
+    }
+
+    fn unit(&self) -> &'static str {
+        "clips"
+    }
+
+    fn batch_len(&self, batch: &AudioBatch) -> usize {
+        batch.shape[0]
+    }
+
+    fn shard_step(
+        &self,
+        codec: &AudioCodec<B>,
+        discriminator: &AudioDiscriminator<B>,
+        batch: &AudioBatch,
+        examples: Range<usize>,
+        weight: f64,
+        device: &B::Device,
+        forked: bool,
+        usage: &mut CodebookUsage,
+    ) -> Result<ShardStep> {
+        let width = batch.shape[1];
+        let samples = batch.samples[examples.start * width..examples.end * width].to_vec();
+        let x =
+            Tensor::<B, 2>::from_data(TensorData::new(samples, [examples.len(), width]), device);
+        let loss = if forked {
+            self.loss.clone().fork(device)
+        } else {
+            self.loss.clone()
+        };
+
+        let out = codec.forward(x.clone())?;
+        // Crops are whole frames, so the output has the input's length; trim in case a
+        // config's crop is not.
+        let x_hat = out.reconstruction.narrow(1, 0, width);
+        // One pass over the real audio serves both objectives: detached for the generator's
+        // feature matching, attached for the discriminator's loss.
+        let real = discriminator.forward(x.clone());
+        let fake = discriminator.forward(x_hat.clone());
+        let g = loss.generator(x, x_hat.clone(), &real.detach(), &fake, &out.quant_loss);
+        let mut grads = (g.total.clone() * weight).backward();
+        let generator = GradientsParams::from_module(&mut grads, codec);
+
+        // The discriminator on the same reconstructions, detached.
+        let fake = discriminator.forward(x_hat.detach());
+        let d_loss = audio_discriminator_loss(&real, &fake, loss.mrd_weight());
+        let mut grads = (d_loss.clone() * weight).backward();
+        let discriminator_grads = GradientsParams::from_module(&mut grads, discriminator);
+
+        usage.update(&out.indices)?;
+        Ok(ShardStep {
+            generator,
+            discriminator: discriminator_grads,
+            losses: scalars(vec![
+                g.total,
+                g.mel,
+                g.adversarial,
+                g.feature_matching,
+                g.commitment,
+                d_loss,
+            ]),
+        })
+    }
+}
+
+/// The files of `path`: a manifest (a file: relative paths from its folder, as the
+/// reference's `train.txt`) or every audio file under a folder.
+fn audio_files(path: &Path) -> Result<FileList> {
+    if path.is_file() {
+        let root = path.parent().unwrap_or(Path::new("."));
+        Ok(FileList::from_manifest(path, root)?)
+    } else {
+        Ok(FileList::audio(path)?)
+    }
+}
+
+/// Trains the codec of `config` on `device`, writing everything under `options.out_dir`:
+/// `config.toml`, checkpoints, and at the end `metrics.json`, `samples/*.wav` and `mels.png`
+/// from the EMA weights.
+pub fn train_audio<B: AutodiffBackend>(
+    config: &AudioTrainConfig,
+    options: &RunOptions,
+    device: &B::Device,
+) -> Result<AudioRunReport> {
+    let started = Instant::now();
+    let out = &options.out_dir;
+    std::fs::create_dir_all(out).map_err(io_error(out))?;
+    let config_path = out.join("config.toml");
+    std::fs::write(&config_path, to_toml(config)).map_err(io_error(&config_path))?;
+
+    let sample_rate = config.model.sample_rate as u32;
+    let hop = config.model.encoder.hop_length();
+    // Whole frames: a crop of n·hop samples decodes to exactly its length.
+    let frames = ((config.data.clip_seconds * f64::from(sample_rate)) / hop as f64).round();
+    // NaN or below one token.
+    if frames.is_nan() || frames < 1.0 {
+        return Err(TrainError::Data(simvq_data::DataError::InvalidSetting(
+            format!(
+                "data.clip_seconds = {} is shorter than one token ({hop} samples)",
+                config.data.clip_seconds
+            ),
+        )));
+    }
+    let train = Arc::new(AudioLoader::new(
+        audio_files(&options.train)?,
+        AudioClip {
+            sample_rate,
+            length: Some(frames as usize * hop),
+        },
+        config.data.batch_size,
+        true,
+        config.data.seed,
+    )?);
+    let val = AudioLoader::new(
+        audio_files(&options.val)?,
+        AudioClip {
+            sample_rate,
+            length: None,
+        },
+        1,
+        false,
+        config.data.seed,
+    )?;
+
+    let bar = progress_bar(config.schedule.steps, options.progress);
+    let task = AudioTask {
+        loss: config.loss.init::<B>(device),
+    };
+    let trained = run_gan(
+        &task,
+        || {
+            Ok((
+                config.model.init::<B>(device)?,
+                config.discriminator.init::<B>(device),
+            ))
+        },
+        train,
+        &LoopSettings {
+            schedule: &config.schedule,
+            optimizer: &config.optimizer,
+            codebook_size: config.model.quantizer.codebook_size,
+            seed: config.seed,
+        },
+        options,
+        &bar,
+        device,
+    )?;
+    if !trained.finished {
+        return finish(trained.state, None, started, trained.checkpoint, out);
+    }
+    let mel = MelSpectrogram::<B::InnerBackend>::new(&config.loss.mel, device);
+    let (eval, pairs) = evaluate_audio(
+        &trained.ema,
+        &mel,
+        &val,
+        config.schedule.eval_examples,
+        config.schedule.saved_examples,
+        device,
+    )?;
+    save_wav_pairs(&pairs, &out.join("samples"), sample_rate)?;
+    save_mel_png(&pairs, &mel, &out.join("mels.png"), device)?;
+    finish(trained.state, Some(eval), started, trained.checkpoint, out)
+}
