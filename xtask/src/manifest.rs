@@ -18,7 +18,7 @@ pub struct ManifestArgs {
     #[arg(long = "split", required = true)]
     splits: Vec<String>,
     /// Manifest to write. Default: ROOT/train.txt for train-* splits, ROOT/dev.txt for dev-*,
-    /// else ROOT/<first split>.txt (test-other.txt, as the reference's test set).
+    /// else ROOT/FIRST_SPLIT.txt (test-other.txt, as the reference's test set).
     #[arg(long)]
     output: Option<PathBuf>,
     /// File extensions listed (repeatable).

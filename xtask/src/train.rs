@@ -33,7 +33,7 @@ pub struct TrainArgs {
     /// Continue from the newest checkpoint in --out.
     #[arg(long)]
     resume: bool,
-    /// Run directory (config, checkpoints, metrics.json, samples). Default: runs/<config name>.
+    /// Run directory (config, checkpoints, metrics.json, samples). Default: runs/CONFIG_NAME.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Override schedule.steps.

@@ -9,10 +9,9 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::activation::leaky_relu;
-use burn::tensor::ops::PadMode;
 use burn::tensor::{backend::Backend, Tensor};
 
-use crate::discriminator::{conv_stack, period_convs, Verdict, WeightNormConv2d, SLOPE};
+use crate::discriminator::{PeriodDiscriminator, Verdict, WeightNormConv2d, SLOPE};
 use crate::stft::Stft;
 
 /// Frequency bands of the multi-band discriminator, as fractions of the one-sided bins.
@@ -41,44 +40,6 @@ pub struct DacConfig {
     /// Conv width of the multi-band discriminators (32 in DAC).
     #[config(default = 32)]
     pub band_channels: usize,
-}
-
-/// DAC's period discriminator: the HiFi-GAN conv stack, but every conv's activation is a
-/// feature and the padding to a multiple of the period is never skipped.
-#[derive(Module, Debug)]
-pub struct DacPeriodDiscriminator<B: Backend> {
-    convs: Vec<WeightNormConv2d<B>>,
-    conv_post: WeightNormConv2d<B>,
-    period: usize,
-}
-
-impl<B: Backend> DacPeriodDiscriminator<B> {
-    fn new(period: usize, channels: &[usize], device: &B::Device) -> Self {
-        let (convs, conv_post) = period_convs(channels, device);
-        Self {
-            convs,
-            conv_post,
-            period,
-        }
-    }
-
-    /// The verdict on (preprocessed) waveforms `[B, T]`.
-    pub fn forward(&self, wave: Tensor<B, 2>) -> Verdict<B> {
-        let [batch, length] = wave.dims();
-        let p = self.period;
-        // DAC pads `p − T mod p` unconditionally: a full period when T divides.
-        let pad = p - length % p;
-        let x = wave
-            .reshape([batch, 1, length])
-            .pad([(0, pad)], PadMode::Reflect);
-        let rows = (length + pad) / p;
-        conv_stack(
-            x.reshape([batch, 1, rows, p]),
-            &self.convs,
-            &self.conv_post,
-            0,
-        )
-    }
 }
 
 /// One band's conv stack: (3, 9) convs, the middle three striding over frequency.
@@ -160,7 +121,7 @@ impl<B: Backend> DacBandDiscriminator<B> {
 /// The DAC discriminator: period discriminators then multi-band discriminators.
 #[derive(Module, Debug)]
 pub struct DacDiscriminator<B: Backend> {
-    periods: Vec<DacPeriodDiscriminator<B>>,
+    periods: Vec<PeriodDiscriminator<B>>,
     bands: Vec<DacBandDiscriminator<B>>,
 }
 
@@ -171,7 +132,7 @@ impl DacConfig {
             periods: self
                 .periods
                 .iter()
-                .map(|&p| DacPeriodDiscriminator::new(p, &self.period_channels, device))
+                .map(|&p| PeriodDiscriminator::dac(p, &self.period_channels, device))
                 .collect(),
             bands: self
                 .fft_sizes

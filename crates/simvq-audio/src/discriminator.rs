@@ -62,7 +62,7 @@ impl<B: Backend> WeightNormConv2d<B> {
 
 /// Runs `convs` (each followed by a LeakyReLU) and `conv_post` on `h`; the feature maps are
 /// the activations from conv `first_feature` on, then the logit map.
-pub(crate) fn conv_stack<B: Backend>(
+fn conv_stack<B: Backend>(
     mut h: Tensor<B, 4>,
     convs: &[WeightNormConv2d<B>],
     conv_post: &WeightNormConv2d<B>,
@@ -84,13 +84,15 @@ pub(crate) fn conv_stack<B: Backend>(
     }
 }
 
-/// One period of the MPD: the waveform folded into `[B, 1, T/p, p]`, five `(5, 1)` convs
-/// (stride 3 but the last), a `(3, 1)` output conv.
+/// One period of the MPD (HiFi-GAN's, or DAC's variant): the waveform folded into
+/// `[B, 1, T/p, p]`, five `(5, 1)` convs (stride 3 but the last), a `(3, 1)` output conv.
 #[derive(Module, Debug)]
 pub struct PeriodDiscriminator<B: Backend> {
     convs: Vec<WeightNormConv2d<B>>,
     conv_post: WeightNormConv2d<B>,
     period: usize,
+    always_pad: bool,
+    first_feature: usize,
 }
 
 /// A discriminator's verdict: per-example logits `[B, N]` and the feature maps compared by
@@ -105,7 +107,7 @@ pub struct Verdict<B: Backend> {
 
 /// HiFi-GAN's period stack (shared with DAC's): `(5, 1)` convs from 1 channel through
 /// `channels` (stride 3 but the last), then a `(3, 1)` output conv.
-pub(crate) fn period_convs<B: Backend>(
+fn period_convs<B: Backend>(
     channels: &[usize],
     device: &B::Device,
 ) -> (Vec<WeightNormConv2d<B>>, WeightNormConv2d<B>) {
@@ -125,12 +127,26 @@ pub(crate) fn period_convs<B: Backend>(
 }
 
 impl<B: Backend> PeriodDiscriminator<B> {
-    fn new(period: usize, channels: &[usize], device: &B::Device) -> Self {
+    /// HiFi-GAN's (Vocos'): pads only when the length is not a multiple of the period, and
+    /// leaves the first conv's output out of feature matching.
+    pub(crate) fn hifigan(period: usize, channels: &[usize], device: &B::Device) -> Self {
         let (convs, conv_post) = period_convs(channels, device);
         Self {
             convs,
             conv_post,
             period,
+            always_pad: false,
+            first_feature: 1,
+        }
+    }
+
+    /// DAC's: pads `p − T mod p` unconditionally (a whole period when `T` divides) and keeps
+    /// every conv's output as a feature.
+    pub(crate) fn dac(period: usize, channels: &[usize], device: &B::Device) -> Self {
+        Self {
+            always_pad: true,
+            first_feature: 0,
+            ..Self::hifigan(period, channels, device)
         }
     }
 
@@ -138,19 +154,21 @@ impl<B: Backend> PeriodDiscriminator<B> {
     pub fn forward(&self, wave: Tensor<B, 2>) -> Verdict<B> {
         let [batch, length] = wave.dims();
         let p = self.period;
+        let pad = if self.always_pad || !length.is_multiple_of(p) {
+            p - length % p
+        } else {
+            0
+        };
         let mut x = wave.reshape([batch, 1, length]);
-        let mut length = length;
-        if !length.is_multiple_of(p) {
-            let pad = p - length % p;
+        if pad > 0 {
             x = x.pad([(0, pad)], PadMode::Reflect);
-            length += pad;
         }
-        // HiFi-GAN leaves the first conv's output out of feature matching.
+        let rows = (length + pad) / p;
         conv_stack(
-            x.reshape([batch, 1, length / p, p]),
+            x.reshape([batch, 1, rows, p]),
             &self.convs,
             &self.conv_post,
-            1,
+            self.first_feature,
         )
     }
 }
@@ -179,7 +197,7 @@ impl MultiPeriodConfig {
             discriminators: self
                 .periods
                 .iter()
-                .map(|&p| PeriodDiscriminator::new(p, &self.channels, device))
+                .map(|&p| PeriodDiscriminator::hifigan(p, &self.channels, device))
                 .collect(),
         }
     }

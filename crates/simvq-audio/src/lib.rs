@@ -40,7 +40,7 @@ pub use codec::{AudioCodec, AudioCodecConfig, CodecOutput};
 pub use conv::{extra_padding, reflect_pad, WeightNormConv1d};
 pub use dac_discriminator::{
     dac_feature_matching_loss, dac_preprocess, lsgan_discriminator_loss, lsgan_generator_loss,
-    DacBandDiscriminator, DacConfig, DacDiscriminator, DacPeriodDiscriminator,
+    DacBandDiscriminator, DacConfig, DacDiscriminator,
 };
 pub use discriminator::{
     feature_matching_loss, hinge_discriminator_loss, hinge_generator_loss, MultiPeriodConfig,

@@ -20,10 +20,9 @@ use simvq_quant::CodebookUsage;
 
 use crate::audio_config::AudioTrainConfig;
 use crate::audio_report::{evaluate_audio, save_mel_png, save_wav_pairs, AudioEvalReport};
-use crate::config_file::to_toml;
 use crate::error::{Result, TrainError};
 use crate::gan_loop::{
-    finish, io_error, progress_bar, run_gan, scalars, GanTask, LoopSettings, RunOptions, RunReport,
+    finish, prepare_run_dir, progress_bar, run_gan, scalars, GanTask, LoopSettings, RunOptions, RunReport,
     ShardStep,
 };
 
@@ -135,9 +134,7 @@ pub fn train_audio<B: AutodiffBackend>(
 ) -> Result<AudioRunReport> {
     let started = Instant::now();
     let out = &options.out_dir;
-    std::fs::create_dir_all(out).map_err(io_error(out))?;
-    let config_path = out.join("config.toml");
-    std::fs::write(&config_path, to_toml(config)).map_err(io_error(&config_path))?;
+    prepare_run_dir(out, config)?;
 
     let sample_rate = config.model.sample_rate as u32;
     let hop = config.model.encoder.hop_length();

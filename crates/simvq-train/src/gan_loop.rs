@@ -26,6 +26,7 @@ use simvq_data::{Example, Loader, Prefetcher};
 use simvq_quant::CodebookUsage;
 
 use crate::checkpoint::CheckpointDir;
+use crate::config_file::to_toml;
 use crate::ema::WeightEma;
 use crate::error::{Result, TrainError};
 use crate::image_config::{NonFinitePolicy, ScheduleSettings};
@@ -539,7 +540,7 @@ pub(crate) fn checkpoint_error(path: &Path, e: impl std::fmt::Display) -> TrainE
     }
 }
 
-pub(crate) fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TrainError + '_ {
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TrainError + '_ {
     move |source| TrainError::Io {
         path: path.to_path_buf(),
         source,
@@ -639,6 +640,13 @@ where
         ));
     }
     Ok((optim_g, optim_d))
+}
+
+/// Creates the run directory and writes the config that runs into it (`config.toml`).
+pub(crate) fn prepare_run_dir(out: &Path, config: &impl Serialize) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(io_error(out))?;
+    let path = out.join("config.toml");
+    std::fs::write(&path, to_toml(config)).map_err(io_error(&path))
 }
 
 /// The report of a run, written to `out/metrics.json` when it has an evaluation.

@@ -18,10 +18,9 @@ use simvq_image::{
 };
 use simvq_quant::CodebookUsage;
 
-use crate::config_file::to_toml;
 use crate::error::{Result, TrainError};
 use crate::gan_loop::{
-    finish, io_error, progress_bar, run_gan, say, scalars, GanTask, LoopSettings, RunOptions,
+    finish, prepare_run_dir, progress_bar, run_gan, say, scalars, GanTask, LoopSettings, RunOptions,
     RunReport, ShardStep,
 };
 use crate::image_config::ImageTrainConfig;
@@ -127,9 +126,7 @@ pub fn train_image<B: AutodiffBackend>(
 ) -> Result<ImageRunReport> {
     let started = Instant::now();
     let out = &options.out_dir;
-    std::fs::create_dir_all(out).map_err(io_error(out))?;
-    let config_path = out.join("config.toml");
-    std::fs::write(&config_path, to_toml(config)).map_err(io_error(&config_path))?;
+    prepare_run_dir(out, config)?;
 
     let size = config.data.image_size;
     let train = Arc::new(ImageLoader::new(

@@ -2,12 +2,11 @@
 //! stopped run resumes to exactly the uninterrupted run's weights — dropout included, since
 //! the backend is reseeded every step.
 
+mod common;
+
 use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
-use burn::tensor::{backend::Backend, Tensor};
 use simvq_audio::{
     AudioCodecConfig, DacConfig, MultiPeriodConfig, MultiResolutionConfig, SeanetConfig,
     VocosConfig,
@@ -48,47 +47,17 @@ fn tiny_config(steps: usize) -> AudioTrainConfig {
 }
 
 fn options(out: &Path, resume: bool, stop_after: Option<usize>) -> RunOptions {
-    RunOptions {
-        train: demo_speech_dir(),
-        val: demo_speech_dir(),
-        out_dir: out.to_path_buf(),
-        resume,
-        stop_after,
-        progress: false,
-        devices: 1,
-    }
-}
-
-struct Flatten(Vec<Vec<f32>>);
-
-impl<Be: Backend> ModuleVisitor<Be> for Flatten {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<Be, D>>) {
-        self.0
-            .push(param.val().into_data().convert::<f32>().to_vec().unwrap());
-    }
+    common::options(demo_speech_dir(), out, resume, stop_after)
 }
 
 fn weights(config: &AudioTrainConfig, dir: &Path, name: &str) -> Vec<Vec<f32>> {
     let device = Default::default();
-    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    let mut flat = Flatten(Vec::new());
+    let path = dir.join(name);
     if name == "discriminator" {
-        config
-            .discriminator
-            .init::<Flex>(&device)
-            .load_file(dir.join(name), &recorder, &device)
-            .unwrap()
-            .visit(&mut flat);
+        common::checkpoint_weights(config.discriminator.init::<Flex>(&device), &path)
     } else {
-        config
-            .model
-            .init::<Flex>(&device)
-            .unwrap()
-            .load_file(dir.join(name), &recorder, &device)
-            .unwrap()
-            .visit(&mut flat);
+        common::checkpoint_weights(config.model.init::<Flex>(&device).unwrap(), &path)
     }
-    flat.0
 }
 
 #[test]

@@ -1,12 +1,11 @@
 //! Training runs end to end, a stopped run resumes to exactly the uninterrupted run's state,
 //! checkpoints are atomic, and non-finite losses stop without corrupting them.
 
+mod common;
+
 use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
-use burn::tensor::{backend::Backend, Tensor};
 use simvq_data::demo_images_dir;
 use simvq_image::AutoencoderConfig;
 use simvq_quant::SimVqConfig;
@@ -41,46 +40,18 @@ fn tiny_config(steps: usize) -> ImageTrainConfig {
 }
 
 fn options(out: &Path, resume: bool, stop_after: Option<usize>) -> RunOptions {
-    RunOptions {
-        train: demo_images_dir(),
-        val: demo_images_dir(),
-        out_dir: out.to_path_buf(),
-        resume,
-        stop_after,
-        progress: false,
-        devices: 1,
-    }
+    common::options(demo_images_dir(), out, resume, stop_after)
 }
 
-/// Every float parameter's values, in visiting order.
-struct Flatten(Vec<Vec<f32>>);
-
-impl<Be: Backend> ModuleVisitor<Be> for Flatten {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<Be, D>>) {
-        self.0
-            .push(param.val().into_data().convert::<f32>().to_vec().unwrap());
-    }
-}
-
-/// The weights of checkpoint `dir`'s `name` file, loaded into a fresh module of `config`.
+/// The weights of checkpoint `dir`'s `name` file.
 fn checkpoint_weights(config: &ImageTrainConfig, dir: &Path, name: &str) -> Vec<Vec<f32>> {
     let device = Default::default();
-    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    let mut flat = Flatten(Vec::new());
+    let path = dir.join(name);
     if name == "discriminator" {
-        let module = config.discriminator.init::<Flex>(&device);
-        module
-            .load_file(dir.join(name), &recorder, &device)
-            .unwrap()
-            .visit(&mut flat);
+        common::checkpoint_weights(config.discriminator.init::<Flex>(&device), &path)
     } else {
-        let module = config.model.init::<Flex>(&device).unwrap();
-        module
-            .load_file(dir.join(name), &recorder, &device)
-            .unwrap()
-            .visit(&mut flat);
+        common::checkpoint_weights(config.model.init::<Flex>(&device).unwrap(), &path)
     }
-    flat.0
 }
 
 #[test]
@@ -185,24 +156,16 @@ fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
     assert!(step >= 2, "the first loss is computed before any update");
     let (last, dir) = CheckpointDir::new(out.path(), 2).latest().unwrap().unwrap();
     assert_eq!(last, step - 1, "nothing written for the failed step");
-    assert_eq!(checkpoint_weights(&config, &dir, "model").len(), {
-        let mut flat = Flatten(Vec::new());
-        config.model.init::<Flex>(&device).unwrap().visit(&mut flat);
-        flat.0.len()
-    });
+    assert_eq!(
+        checkpoint_weights(&config, &dir, "model").len(),
+        common::module_weights(&config.model.init::<Flex>(&device).unwrap()).len()
+    );
 
     config.schedule.on_non_finite = NonFinitePolicy::Skip;
     let out = tempfile::tempdir().unwrap();
     let report = train_image::<B>(&config, &options(out.path(), false, None), &device).unwrap();
     assert_eq!(report.steps, 4);
     assert!(report.non_finite_skips > 0);
-}
-
-/// Every float parameter of a module, flattened.
-fn weights<M: Module<Flex>>(module: M) -> Vec<f32> {
-    let mut flat = Flatten(Vec::new());
-    module.visit(&mut flat);
-    flat.0.concat()
 }
 
 #[test]
@@ -223,14 +186,7 @@ fn data_parallel_steps_match_the_single_device_step() {
         let report = train_image::<B>(&config, &opts, &device).unwrap();
         assert_eq!(report.steps, 2);
         let (_, dir) = CheckpointDir::new(out.path(), 2).latest().unwrap().unwrap();
-        let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-        let ema = config
-            .model
-            .init::<Flex>(&device)
-            .unwrap()
-            .load_file(dir.join("ema"), &recorder, &device)
-            .unwrap();
-        last_ema.push(weights(ema));
+        last_ema.push(checkpoint_weights(&config, &dir, "ema").concat());
     }
     let worst = last_ema[0]
         .iter()
