@@ -22,8 +22,8 @@ use crate::audio_config::AudioTrainConfig;
 use crate::audio_report::{evaluate_audio, save_mel_png, save_wav_pairs, AudioEvalReport};
 use crate::error::{Result, TrainError};
 use crate::gan_loop::{
-    finish, prepare_run_dir, progress_bar, run_gan, scalars, GanTask, LoopSettings, RunOptions, RunReport,
-    ShardStep,
+    finish, prepare_run_dir, progress_bar, run_gan, scalars, GanTask, LoopSettings, RunOptions,
+    RunReport, ShardStep,
 };
 
 /// The outcome of an audio run.

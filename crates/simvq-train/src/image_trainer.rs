@@ -20,8 +20,8 @@ use simvq_quant::CodebookUsage;
 
 use crate::error::{Result, TrainError};
 use crate::gan_loop::{
-    finish, prepare_run_dir, progress_bar, run_gan, say, scalars, GanTask, LoopSettings, RunOptions,
-    RunReport, ShardStep,
+    finish, prepare_run_dir, progress_bar, run_gan, say, scalars, GanTask, LoopSettings,
+    RunOptions, RunReport, ShardStep,
 };
 use crate::image_config::ImageTrainConfig;
 use crate::image_report::{batch_tensor, evaluate_images, save_grid, ImageEvalReport};
