@@ -8,7 +8,9 @@ use anyhow::{Context, Result};
 use burn::tensor::backend::AutodiffBackend;
 use image::{Rgb, RgbImage};
 use serde::Serialize;
-use simvq_train::{load_config, train_image, ImageTrainConfig, RunOptions};
+use simvq_train::{
+    load_config, train_image, ImageTrainConfig, LogEntry, RunOptions, ScheduleSettings,
+};
 
 /// ImageNet-1k training images: one epoch.
 const IMAGENET_TRAIN_IMAGES: f64 = 1_281_167.0;
@@ -59,11 +61,7 @@ pub fn run<B: AutodiffBackend>(
     };
     let size = config.data.image_size;
     config.data.batch_size = args.batch;
-    config.schedule.steps = args.steps + 1;
-    config.schedule.log_every = 1;
-    config.schedule.checkpoint_every = usize::MAX;
-    config.schedule.eval_examples = 1;
-    config.schedule.saved_examples = 1;
+    timing_schedule(&mut config.schedule, args.steps);
 
     let dir = tempfile::tempdir()?;
     let images = dir.path().join("images");
@@ -81,20 +79,8 @@ pub fn run<B: AutodiffBackend>(
             .save(&path)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let options = RunOptions {
-        train: images.clone(),
-        val: images,
-        out_dir: dir.path().join("run"),
-        resume: false,
-        stop_after: None,
-        progress: false,
-        devices: 1,
-    };
-    let report = train_image::<B>(&config, &options, device)?;
-    // The first step pays for allocation and kernel compilation: leave it out.
-    let timed = &report.history[1..];
-    let images_per_second =
-        timed.iter().map(|e| e.examples_per_second).sum::<f64>() / timed.len() as f64;
+    let report = train_image::<B>(&config, &timing_run(images, dir.path()), device)?;
+    let images_per_second = timed_throughput(&report.history);
     Ok(ImageBenchReport {
         image_size: size,
         batch: args.batch,
@@ -103,4 +89,34 @@ pub fn run<B: AutodiffBackend>(
         images_per_second,
         hours_per_imagenet_epoch: IMAGENET_TRAIN_IMAGES / images_per_second / 3600.0,
     })
+}
+
+/// A schedule of one warm-up step and `steps` timed ones, each logged, no checkpoint before
+/// the end, a one-example evaluation.
+pub fn timing_schedule(schedule: &mut ScheduleSettings, steps: usize) {
+    schedule.steps = steps + 1;
+    schedule.log_every = 1;
+    schedule.checkpoint_every = usize::MAX;
+    schedule.eval_examples = 1;
+    schedule.saved_examples = 1;
+}
+
+/// A run on `data` inside the temporary folder `dir`.
+pub fn timing_run(data: PathBuf, dir: &std::path::Path) -> RunOptions {
+    RunOptions {
+        train: data.clone(),
+        val: data,
+        out_dir: dir.join("run"),
+        resume: false,
+        stop_after: None,
+        progress: false,
+        devices: 1,
+    }
+}
+
+/// Mean examples per second of the logged steps after the first (which pays for allocation
+/// and kernel compilation).
+pub fn timed_throughput(history: &[LogEntry]) -> f64 {
+    let timed = &history[1..];
+    timed.iter().map(|e| e.examples_per_second).sum::<f64>() / timed.len() as f64
 }

@@ -3,6 +3,7 @@
 mod alloc;
 mod backend;
 mod bench;
+mod bench_audio;
 mod bench_image;
 mod manifest;
 mod quant_demo;
@@ -74,6 +75,15 @@ enum BenchTarget {
         #[arg(long, value_enum, default_value = "cpu")]
         backend: BackendKind,
     },
+    /// Training throughput of the audio codec (reference model by default) and the time of a
+    /// LibriTTS epoch at that speed.
+    Audio {
+        #[command(flatten)]
+        args: bench_audio::AudioBenchArgs,
+        /// Compute backend.
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendKind,
+    },
     /// SimVQ forward+backward time and memory vs one plain matmul, K = 1k … 262k.
     Quant {
         #[command(flatten)]
@@ -121,6 +131,13 @@ fn main() -> Result<()> {
             target: BenchTarget::Image { args, backend },
         } => {
             let report = dispatch!(backend, |B, device| bench_image::run::<B>(&args, &device))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Bench {
+            target: BenchTarget::Audio { args, backend },
+        } => {
+            let report = dispatch!(backend, |B, device| bench_audio::run::<B>(&args, &device))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }

@@ -203,12 +203,13 @@ fn print_audio_summary(report: &AudioRunReport, out: &Path) {
     if let Some(eval) = &report.eval {
         println!(
             "EMA weights on {} utterances ({:.1} s): utilization {:.1}%  perplexity {:.0}  \
-             log-mel L1 {:.3}",
+             log-mel L1 {:.3}  STOI {:.3}",
             eval.utterances,
             eval.seconds,
             100.0 * eval.utilization,
             eval.perplexity,
-            eval.mel_l1
+            eval.mel_l1,
+            eval.stoi
         );
     }
     println!(

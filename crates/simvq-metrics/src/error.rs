@@ -5,6 +5,17 @@ use thiserror::Error;
 /// What can go wrong when computing a metric.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum MetricsError {
+    /// Two signals compared sample by sample differ in length.
+    #[error("the clean signal has {clean} samples and the processed one {processed}; compare signals of the same length (trim the reconstruction to the original)")]
+    LengthMismatch {
+        /// Clean samples.
+        clean: usize,
+        /// Processed samples.
+        processed: usize,
+    },
+    /// A sample rate of zero.
+    #[error("invalid sample rate {0} Hz")]
+    SampleRate(u32),
     /// Two inputs that must match do not.
     #[error("shape mismatch: reconstruction {recon:?} vs target {target:?}; pass both as [batch, channels, height, width]")]
     ShapeMismatch {

@@ -3,7 +3,8 @@
 //!
 //! So far: image PSNR and SSIM with scikit-image's definitions on the reference's
 //! uint8-truncated inputs ([`ImageQuality`]), and the Fréchet distance of feature statistics as
-//! pytorch-fid computes it ([`FeatureStatistics`], [`frechet_distance`]). Codebook utilization and perplexity are
+//! pytorch-fid computes it ([`FeatureStatistics`], [`frechet_distance`]), and STOI as pystoi
+//! computes it ([`stoi`]). Codebook utilization and perplexity are
 //! `simvq_quant::CodebookUsage`.
 //!
 //! ```
@@ -24,9 +25,11 @@
 mod error;
 mod fid;
 mod image_quality;
+mod stoi;
 
 pub use error::MetricsError;
 pub use fid::{frechet_distance, FeatureStatistics};
 pub use image_quality::{
     psnr, reference_uint8_image, ssim, ImageQuality, ImageQualityReport, SSIM_WINDOW,
 };
+pub use stoi::{resample_octave, stoi, stoi_f64};

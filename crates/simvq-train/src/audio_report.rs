@@ -1,4 +1,5 @@
-//! Evaluating an audio codec on whole utterances (codebook utilization, log-mel distance),
+//! Evaluating an audio codec on whole utterances (codebook utilization, log-mel distance,
+//! STOI),
 //! and what people listen to and look at: WAV files of originals and reconstructions side by
 //! side, and a PNG of their mel spectrograms.
 
@@ -9,6 +10,7 @@ use image::{Rgb, RgbImage};
 use serde::Serialize;
 use simvq_audio::{AudioCodec, MelSpectrogram};
 use simvq_data::AudioLoader;
+use simvq_metrics::stoi;
 use simvq_quant::CodebookUsage;
 
 use crate::error::{Result, TrainError};
@@ -26,6 +28,8 @@ pub struct AudioEvalReport {
     pub perplexity: f64,
     /// Mean log-mel L1 distance (the training loss's mel, per utterance, averaged).
     pub mel_l1: f64,
+    /// Mean STOI (classic, at the codec's rate, as the reference evaluates it).
+    pub stoi: f64,
 }
 
 /// One evaluated utterance: its file, the original and the reconstruction (same length).
@@ -52,7 +56,8 @@ pub fn evaluate_audio<B: Backend>(
 ) -> Result<(AudioEvalReport, Vec<AudioPair>)> {
     let mut usage = CodebookUsage::new(model.codebook_size());
     let mut kept = Vec::new();
-    let (mut utterances, mut samples, mut mel_sum) = (0, 0, 0.0);
+    let rate = loader.example().sample_rate;
+    let (mut utterances, mut samples, mut mel_sum, mut stoi_sum) = (0, 0, 0.0, 0.0);
     'batches: for index in 0..loader.batches_per_epoch() {
         let batch = loader.batch(0, index)?;
         let width = batch.shape[1];
@@ -74,22 +79,23 @@ pub fn evaluate_audio<B: Backend>(
                 .into_scalar()
                 .elem();
             mel_sum += f64::from(distance);
+            let reconstruction: Vec<f32> = reconstruction
+                .into_data()
+                .convert::<f32>()
+                .to_vec()
+                .expect("f32 data");
+            stoi_sum += stoi(&original, &reconstruction, rate)?;
             if kept.len() < keep {
                 kept.push(AudioPair {
                     path: path.clone(),
                     original,
-                    reconstruction: reconstruction
-                        .into_data()
-                        .convert::<f32>()
-                        .to_vec()
-                        .expect("f32 data"),
+                    reconstruction,
                 });
             }
             utterances += 1;
             samples += length;
         }
     }
-    let rate = loader.example().sample_rate;
     Ok((
         AudioEvalReport {
             utterances,
@@ -97,6 +103,7 @@ pub fn evaluate_audio<B: Backend>(
             utilization: usage.utilization(),
             perplexity: usage.perplexity(),
             mel_l1: mel_sum / utterances.max(1) as f64,
+            stoi: stoi_sum / utterances.max(1) as f64,
         },
         kept,
     ))

@@ -71,6 +71,11 @@ fn audio_training_writes_samples_and_resumes_exactly() {
     assert_eq!(eval.utterances, 2);
     assert!((eval.seconds - (64_000.0 + 49_520.0) / 16_000.0).abs() < 1e-3);
     assert!(eval.mel_l1.is_finite() && eval.utilization > 0.0);
+    assert!(
+        eval.stoi.is_finite() && eval.stoi < 0.99,
+        "an untrained codec: {}",
+        eval.stoi
+    );
     for file in [
         "metrics.json",
         "mels.png",
