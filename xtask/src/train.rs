@@ -203,13 +203,14 @@ fn print_audio_summary(report: &AudioRunReport, out: &Path) {
     if let Some(eval) = &report.eval {
         println!(
             "EMA weights on {} utterances ({:.1} s): utilization {:.1}%  perplexity {:.0}  \
-             log-mel L1 {:.3}  STOI {:.3}",
+             log-mel L1 {:.3}  STOI {:.3}  PESQ {}",
             eval.utterances,
             eval.seconds,
             100.0 * eval.utilization,
             eval.perplexity,
             eval.mel_l1,
-            eval.stoi
+            eval.stoi,
+            eval.pesq.map_or("—".into(), |p| format!("{p:.3}"))
         );
     }
     println!(

@@ -16,6 +16,12 @@ pub enum MetricsError {
     /// A sample rate of zero.
     #[error("invalid sample rate {0} Hz")]
     SampleRate(u32),
+    /// Resampling for a metric failed.
+    #[error("cannot resample for the metric: {0}")]
+    Resample(String),
+    /// PESQ could not score the pair (too short: under 0.25 s; or no speech found).
+    #[error("PESQ: {0}")]
+    Pesq(String),
     /// Two inputs that must match do not.
     #[error("shape mismatch: reconstruction {recon:?} vs target {target:?}; pass both as [batch, channels, height, width]")]
     ShapeMismatch {

@@ -4,7 +4,8 @@
 //! So far: image PSNR and SSIM with scikit-image's definitions on the reference's
 //! uint8-truncated inputs ([`ImageQuality`]), and the Fréchet distance of feature statistics as
 //! pytorch-fid computes it ([`FeatureStatistics`], [`frechet_distance`]), and STOI as pystoi
-//! computes it ([`stoi`]). Codebook utilization and perplexity are
+//! computes it ([`stoi`]), wide-band PESQ as the `pesq` package scores it ([`pesq_wb`]).
+//! Codebook utilization and perplexity are
 //! `simvq_quant::CodebookUsage`.
 //!
 //! ```
@@ -25,6 +26,7 @@
 mod error;
 mod fid;
 mod image_quality;
+mod pesq_wb;
 mod stoi;
 
 pub use error::MetricsError;
@@ -32,4 +34,5 @@ pub use fid::{frechet_distance, FeatureStatistics};
 pub use image_quality::{
     psnr, reference_uint8_image, ssim, ImageQuality, ImageQualityReport, SSIM_WINDOW,
 };
+pub use pesq_wb::{pesq_wb, pesq_wb_pcm, PESQ_RATE};
 pub use stoi::{resample_octave, stoi, stoi_f64};

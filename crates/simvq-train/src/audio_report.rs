@@ -1,5 +1,5 @@
 //! Evaluating an audio codec on whole utterances (codebook utilization, log-mel distance,
-//! STOI),
+//! STOI, wide-band PESQ),
 //! and what people listen to and look at: WAV files of originals and reconstructions side by
 //! side, and a PNG of their mel spectrograms.
 
@@ -10,7 +10,7 @@ use image::{Rgb, RgbImage};
 use serde::Serialize;
 use simvq_audio::{AudioCodec, MelSpectrogram};
 use simvq_data::AudioLoader;
-use simvq_metrics::stoi;
+use simvq_metrics::{pesq_wb, stoi, MetricsError};
 use simvq_quant::CodebookUsage;
 
 use crate::error::{Result, TrainError};
@@ -30,6 +30,11 @@ pub struct AudioEvalReport {
     pub mel_l1: f64,
     /// Mean STOI (classic, at the codec's rate, as the reference evaluates it).
     pub stoi: f64,
+    /// Mean wide-band PESQ (at 16 kHz) over the utterances it could score.
+    pub pesq: Option<f64>,
+    /// Utterances PESQ could not score (under 0.25 s, or no speech found). The reference's
+    /// script would average its error code −1 into the mean instead.
+    pub pesq_unscored: usize,
 }
 
 /// One evaluated utterance: its file, the original and the reconstruction (same length).
@@ -58,6 +63,7 @@ pub fn evaluate_audio<B: Backend>(
     let mut kept = Vec::new();
     let rate = loader.example().sample_rate;
     let (mut utterances, mut samples, mut mel_sum, mut stoi_sum) = (0, 0, 0.0, 0.0);
+    let (mut pesq_sum, mut pesq_scored) = (0.0, 0);
     'batches: for index in 0..loader.batches_per_epoch() {
         let batch = loader.batch(0, index)?;
         let width = batch.shape[1];
@@ -85,6 +91,14 @@ pub fn evaluate_audio<B: Backend>(
                 .to_vec()
                 .expect("f32 data");
             stoi_sum += stoi(&original, &reconstruction, rate)?;
+            match pesq_wb(&original, &reconstruction, rate) {
+                Ok(score) => {
+                    pesq_sum += score;
+                    pesq_scored += 1;
+                }
+                Err(MetricsError::Pesq(_)) => {}
+                Err(other) => return Err(other.into()),
+            }
             if kept.len() < keep {
                 kept.push(AudioPair {
                     path: path.clone(),
@@ -104,6 +118,8 @@ pub fn evaluate_audio<B: Backend>(
             perplexity: usage.perplexity(),
             mel_l1: mel_sum / utterances.max(1) as f64,
             stoi: stoi_sum / utterances.max(1) as f64,
+            pesq: (pesq_scored > 0).then(|| pesq_sum / pesq_scored as f64),
+            pesq_unscored: utterances - pesq_scored,
         },
         kept,
     ))
