@@ -5,6 +5,7 @@ mod backend;
 mod bench;
 mod bench_audio;
 mod bench_image;
+mod eval;
 mod manifest;
 mod quant_demo;
 mod train;
@@ -47,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         target: TrainTarget,
     },
+    /// Evaluate a trained tokenizer with the reference's protocol (`eval audio`).
+    Eval {
+        #[command(subcommand)]
+        target: EvalTarget,
+    },
     /// Benchmarks (`bench quant`).
     Bench {
         #[command(subcommand)]
@@ -62,6 +68,13 @@ enum TrainTarget {
     /// The SimVQ audio codec (24 kHz, 75 tokens/s). With no arguments: the built-in CPU demo
     /// on the shipped speech clips (a few minutes on 2 cores).
     Audio(train::TrainArgs),
+}
+
+#[derive(Subcommand)]
+enum EvalTarget {
+    /// The audio codec on whole test utterances: utilization, PESQ, STOI (Table 2 columns;
+    /// UTMOS and V/UV F1 are not computed yet), log-mel distance.
+    Audio(eval::AudioEvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -127,6 +140,9 @@ fn main() -> Result<()> {
             target: TrainTarget::Audio(args),
         } => train::audio(&args),
         Command::Manifest(args) => manifest::run(&args),
+        Command::Eval {
+            target: EvalTarget::Audio(args),
+        } => eval::audio(&args),
         Command::Bench {
             target: BenchTarget::Image { args, backend },
         } => {

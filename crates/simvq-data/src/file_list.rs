@@ -30,6 +30,19 @@ impl FileList {
         Self::scan(root, &AUDIO_EXTENSIONS)
     }
 
+    /// The audio files of `path`: a manifest if it is a file (paths relative to the manifest's
+    /// folder, as the reference's `train.txt` beside the LibriTTS splits), else every audio
+    /// file under the folder.
+    pub fn audio_source(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        if path.is_file() {
+            let root = path.parent().unwrap_or(Path::new("."));
+            Self::from_manifest(path, root)
+        } else {
+            Self::audio(path)
+        }
+    }
+
     /// Every file under `root` whose extension is one of `extensions`, sorted (so a seeded
     /// shuffle gives the same order on every machine). Fails if `root` is missing or holds
     /// no such file.

@@ -44,23 +44,29 @@ pub struct AudioPair {
     pub path: PathBuf,
     /// Original samples.
     pub original: Vec<f32>,
-    /// Reconstructed samples (clipped to `[-1, 1]`).
+    /// Reconstructed samples as the reference scores them: clipped to ±0.99 and round-tripped
+    /// through 16-bit PCM.
     pub reconstruction: Vec<f32>,
 }
 
+/// The reference saves reconstructions clipped to ±0.99 as 16-bit PCM and scores them
+/// reloaded: libsndfile writes `round(v · 32767)` and reads back `/ 32768`.
+fn as_saved(v: f32) -> f32 {
+    ((f64::from(v.clamp(-0.99, 0.99)) * 32_767.0).round() / 32_768.0) as f32
+}
+
 /// Encodes and decodes up to `limit` utterances (0 = all) of `loader` — whole utterances, one
-/// at a time as the reference evaluates — and returns the metrics plus the first `keep`
-/// pairs.
+/// at a time, as the reference evaluates — and returns the metrics; `visit` sees every pair
+/// (to save or show some, and to count progress).
 pub fn evaluate_audio<B: Backend>(
     model: &AudioCodec<B>,
     mel: &MelSpectrogram<B>,
     loader: &AudioLoader,
     limit: usize,
-    keep: usize,
     device: &B::Device,
-) -> Result<(AudioEvalReport, Vec<AudioPair>)> {
+    mut visit: impl FnMut(AudioPair) -> Result<()>,
+) -> Result<AudioEvalReport> {
     let mut usage = CodebookUsage::new(model.codebook_size());
-    let mut kept = Vec::new();
     let rate = loader.example().sample_rate;
     let (mut utterances, mut samples, mut mel_sum, mut stoi_sum) = (0, 0, 0.0, 0.0);
     let (mut pesq_sum, mut pesq_scored) = (0.0, 0);
@@ -76,20 +82,22 @@ pub fn evaluate_audio<B: Backend>(
                 Tensor::<B, 2>::from_data(TensorData::new(original.clone(), [1, length]), device);
             let tokens = model.encode(x.clone())?;
             usage.update(&tokens)?;
-            let reconstruction = model
+            let reconstruction: Vec<f32> = model
                 .decode_indices(tokens)?
                 .narrow(1, 0, length)
-                .clamp(-1.0, 1.0);
-            let distance: f32 = mel
-                .log_mel_l1(reconstruction.clone(), x)
-                .into_scalar()
-                .elem();
-            mel_sum += f64::from(distance);
-            let reconstruction: Vec<f32> = reconstruction
                 .into_data()
                 .convert::<f32>()
-                .to_vec()
-                .expect("f32 data");
+                .to_vec::<f32>()
+                .expect("f32 data")
+                .into_iter()
+                .map(as_saved)
+                .collect();
+            let x_hat = Tensor::<B, 2>::from_data(
+                TensorData::new(reconstruction.clone(), [1, length]),
+                device,
+            );
+            let distance: f32 = mel.log_mel_l1(x_hat, x).into_scalar().elem();
+            mel_sum += f64::from(distance);
             stoi_sum += stoi(&original, &reconstruction, rate)?;
             match pesq_wb(&original, &reconstruction, rate) {
                 Ok(score) => {
@@ -99,30 +107,25 @@ pub fn evaluate_audio<B: Backend>(
                 Err(MetricsError::Pesq(_)) => {}
                 Err(other) => return Err(other.into()),
             }
-            if kept.len() < keep {
-                kept.push(AudioPair {
-                    path: path.clone(),
-                    original,
-                    reconstruction,
-                });
-            }
+            visit(AudioPair {
+                path: path.clone(),
+                original,
+                reconstruction,
+            })?;
             utterances += 1;
             samples += length;
         }
     }
-    Ok((
-        AudioEvalReport {
-            utterances,
-            seconds: samples as f64 / f64::from(rate),
-            utilization: usage.utilization(),
-            perplexity: usage.perplexity(),
-            mel_l1: mel_sum / utterances.max(1) as f64,
-            stoi: stoi_sum / utterances.max(1) as f64,
-            pesq: (pesq_scored > 0).then(|| pesq_sum / pesq_scored as f64),
-            pesq_unscored: utterances - pesq_scored,
-        },
-        kept,
-    ))
+    Ok(AudioEvalReport {
+        utterances,
+        seconds: samples as f64 / f64::from(rate),
+        utilization: usage.utilization(),
+        perplexity: usage.perplexity(),
+        mel_l1: mel_sum / utterances.max(1) as f64,
+        stoi: stoi_sum / utterances.max(1) as f64,
+        pesq: (pesq_scored > 0).then(|| pesq_sum / pesq_scored as f64),
+        pesq_unscored: utterances - pesq_scored,
+    })
 }
 
 fn output_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
@@ -151,21 +154,35 @@ pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32) -> Result<()> {
 /// Saves each pair as `NAME.original.wav` and `NAME.reconstructed.wav` in `dir`; returns the
 /// files written.
 pub fn save_wav_pairs(pairs: &[AudioPair], dir: &Path, sample_rate: u32) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
     let mut written = Vec::new();
-    for (i, pair) in pairs.iter().enumerate() {
-        let stem = pair.path.file_stem().map_or_else(
-            || format!("utterance_{i}"),
-            |s| s.to_string_lossy().into_owned(),
-        );
-        for (suffix, samples) in [
-            ("original", &pair.original),
-            ("reconstructed", &pair.reconstruction),
-        ] {
-            let path = dir.join(format!("{stem}.{suffix}.wav"));
-            write_wav(&path, samples, sample_rate)?;
-            written.push(path);
-        }
+    for pair in pairs {
+        written.extend(save_wav_pair(pair, dir, sample_rate, true)?);
+    }
+    Ok(written)
+}
+
+/// Saves the reconstruction of `pair` as `dir/NAME.reconstructed.wav`, and with `original`
+/// the original beside it as `NAME.original.wav`; returns the files written.
+pub fn save_wav_pair(
+    pair: &AudioPair,
+    dir: &Path,
+    sample_rate: u32,
+    original: bool,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+    let stem = pair
+        .path
+        .file_stem()
+        .map_or_else(|| "utterance".into(), |s| s.to_string_lossy().into_owned());
+    let mut files = vec![("reconstructed", &pair.reconstruction)];
+    if original {
+        files.insert(0, ("original", &pair.original));
+    }
+    let mut written = Vec::new();
+    for (suffix, samples) in files {
+        let path = dir.join(format!("{stem}.{suffix}.wav"));
+        write_wav(&path, samples, sample_rate)?;
+        written.push(path);
     }
     Ok(written)
 }

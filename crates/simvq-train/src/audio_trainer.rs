@@ -4,7 +4,6 @@
 //! utterances, WAV pairs and a mel-spectrogram PNG.
 
 use std::ops::Range;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -113,17 +112,6 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
     }
 }
 
-/// The files of `path`: a manifest (a file: relative paths from its folder, as the
-/// reference's `train.txt`) or every audio file under a folder.
-fn audio_files(path: &Path) -> Result<FileList> {
-    if path.is_file() {
-        let root = path.parent().unwrap_or(Path::new("."));
-        Ok(FileList::from_manifest(path, root)?)
-    } else {
-        Ok(FileList::audio(path)?)
-    }
-}
-
 /// Trains the codec of `config` on `device`, writing everything under `options.out_dir`:
 /// `config.toml`, checkpoints, and at the end `metrics.json`, `samples/*.wav` and `mels.png`
 /// from the EMA weights.
@@ -150,7 +138,7 @@ pub fn train_audio<B: AutodiffBackend>(
         )));
     }
     let train = Arc::new(AudioLoader::new(
-        audio_files(&options.train)?,
+        FileList::audio_source(&options.train)?,
         AudioClip {
             sample_rate,
             length: Some(frames as usize * hop),
@@ -160,7 +148,7 @@ pub fn train_audio<B: AutodiffBackend>(
         config.data.seed,
     )?);
     let val = AudioLoader::new(
-        audio_files(&options.val)?,
+        FileList::audio_source(&options.val)?,
         AudioClip {
             sample_rate,
             length: None,
@@ -197,13 +185,19 @@ pub fn train_audio<B: AutodiffBackend>(
         return finish(trained.state, None, started, trained.checkpoint, out);
     }
     let mel = MelSpectrogram::<B::InnerBackend>::new(&config.loss.mel, device);
-    let (eval, pairs) = evaluate_audio(
+    let mut pairs = Vec::new();
+    let eval = evaluate_audio(
         &trained.ema,
         &mel,
         &val,
         config.schedule.eval_examples,
-        config.schedule.saved_examples,
         device,
+        |pair| {
+            if pairs.len() < config.schedule.saved_examples {
+                pairs.push(pair);
+            }
+            Ok(())
+        },
     )?;
     save_wav_pairs(&pairs, &out.join("samples"), sample_rate)?;
     save_mel_png(&pairs, &mel, &out.join("mels.png"), device)?;
