@@ -8,10 +8,9 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::tensor::activation::leaky_relu;
 use burn::tensor::{backend::Backend, Tensor};
 
-use crate::discriminator::{PeriodDiscriminator, Verdict, WeightNormConv2d, SLOPE};
+use crate::discriminator::{leaky_convs, PeriodDiscriminator, Verdict, WeightNormConv2d};
 use crate::stft::Stft;
 
 /// Frequency bands of the multi-band discriminator, as fractions of the one-sided bins.
@@ -95,26 +94,16 @@ impl<B: Backend> DacBandDiscriminator<B> {
 
     /// The verdict on (preprocessed) waveforms `[B, T]`.
     pub fn forward(&self, wave: Tensor<B, 2>) -> Verdict<B> {
-        let batch = wave.dims()[0];
         let (real, imag) = self.stft.complex(wave);
         // [B, F, T] ×2 → [B, 2, T, F]
         let spectrogram = Tensor::stack::<4>(vec![real, imag], 1).swap_dims(2, 3);
         let mut features = Vec::with_capacity(5 * self.bands.len() + 1);
         let mut outputs = Vec::with_capacity(self.bands.len());
         for (stack, &(start, end)) in self.bands.iter().zip(&self.ranges) {
-            let mut h = spectrogram.clone().narrow(3, start, end - start);
-            for conv in &stack.convs {
-                h = leaky_relu(conv.forward(h), SLOPE);
-                features.push(h.clone());
-            }
-            outputs.push(h);
+            let band = spectrogram.clone().narrow(3, start, end - start);
+            outputs.push(leaky_convs(band, &stack.convs, 0, &mut features));
         }
-        let logits = self.conv_post.forward(Tensor::cat(outputs, 3));
-        features.push(logits.clone());
-        Verdict {
-            logits: logits.reshape([batch as i32, -1]),
-            features,
-        }
+        Verdict::new(self.conv_post.forward(Tensor::cat(outputs, 3)), features)
     }
 }
 

@@ -14,7 +14,7 @@ use crate::conv::{weight_norm_params, weight_norm_weight};
 use crate::stft::Stft;
 
 /// Slope of the discriminator's LeakyReLUs.
-pub(crate) const SLOPE: f64 = 0.1;
+const SLOPE: f64 = 0.1;
 
 /// A weight-normalised 2-D convolution (`w = g · v / ‖v‖` per output channel).
 #[derive(Module, Debug)]
@@ -60,28 +60,47 @@ impl<B: Backend> WeightNormConv2d<B> {
     }
 }
 
-/// Runs `convs` (each followed by a LeakyReLU) and `conv_post` on `h`; the feature maps are
-/// the activations from conv `first_feature` on, then the logit map.
-fn conv_stack<B: Backend>(
+/// Runs `convs` on `h`, each followed by a LeakyReLU, appending the activations from conv
+/// `first_feature` on to `features`.
+pub(crate) fn leaky_convs<B: Backend>(
     mut h: Tensor<B, 4>,
     convs: &[WeightNormConv2d<B>],
-    conv_post: &WeightNormConv2d<B>,
     first_feature: usize,
-) -> Verdict<B> {
-    let batch = h.dims()[0];
-    let mut features = Vec::with_capacity(convs.len() + 1);
+    features: &mut Vec<Tensor<B, 4>>,
+) -> Tensor<B, 4> {
     for (i, conv) in convs.iter().enumerate() {
         h = leaky_relu(conv.forward(h), SLOPE);
         if i >= first_feature {
             features.push(h.clone());
         }
     }
-    let h = conv_post.forward(h);
-    features.push(h.clone());
-    Verdict {
-        logits: h.reshape([batch as i32, -1]),
-        features,
+    h
+}
+
+impl<B: Backend> Verdict<B> {
+    /// The verdict whose logits are the map `logits` (`[B, 1, H, W]`), which also ends the
+    /// feature maps.
+    pub(crate) fn new(logits: Tensor<B, 4>, mut features: Vec<Tensor<B, 4>>) -> Self {
+        let batch = logits.dims()[0];
+        features.push(logits.clone());
+        Self {
+            logits: logits.reshape([batch as i32, -1]),
+            features,
+        }
     }
+}
+
+/// Runs `convs` (each followed by a LeakyReLU) and `conv_post` on `h`; the feature maps are
+/// the activations from conv `first_feature` on, then the logit map.
+fn conv_stack<B: Backend>(
+    h: Tensor<B, 4>,
+    convs: &[WeightNormConv2d<B>],
+    conv_post: &WeightNormConv2d<B>,
+    first_feature: usize,
+) -> Verdict<B> {
+    let mut features = Vec::with_capacity(convs.len() + 1);
+    let h = leaky_convs(h, convs, first_feature, &mut features);
+    Verdict::new(conv_post.forward(h), features)
 }
 
 /// One period of the MPD (HiFi-GAN's, or DAC's variant): the waveform folded into
