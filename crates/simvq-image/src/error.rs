@@ -1,7 +1,5 @@
 //! What can go wrong building or running the image tokenizer.
 
-use std::path::PathBuf;
-
 use simvq_quant::QuantError;
 
 /// Errors of the image tokenizer: invalid configs, wrong input shapes, unusable weight files.
@@ -13,14 +11,6 @@ pub enum ImageError {
     /// Input of the wrong shape; the message names the expected layout.
     #[error("wrong input shape: {0}")]
     Shape(String),
-    /// A pretrained-weights file that is missing or does not fit the network.
-    #[error("weights file {path}: {message}")]
-    Weights {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong and how to fix it.
-        message: String,
-    },
     /// The quantizer refused its input or config.
     #[error(transparent)]
     Quant(#[from] QuantError),

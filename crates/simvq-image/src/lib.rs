@@ -27,7 +27,6 @@ mod discriminator;
 mod encoder;
 mod error;
 mod loss;
-mod lpips;
 mod tokenizer;
 
 pub use blocks::{depth_to_space_dcr, ResBlock, ResBlockConfig, Upsampler};
@@ -40,5 +39,4 @@ pub use loss::{
     discriminator_hinge_loss, non_saturating_generator_loss, GeneratorLoss, ImageLoss,
     ImageLossConfig,
 };
-pub use lpips::{Lpips, LPIPS_WEIGHTS_HELP};
 pub use tokenizer::{ImageTokenizer, TokenizerOutput};

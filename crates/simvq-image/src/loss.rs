@@ -8,7 +8,7 @@ use burn::tensor::activation::{relu, softplus};
 use burn::tensor::{backend::Backend, Tensor};
 use simvq_quant::QuantLoss;
 
-use crate::lpips::Lpips;
+use simvq_metrics::Lpips;
 
 /// Weights of the generator loss terms; defaults are the reference's.
 #[derive(Config, Debug, PartialEq)]

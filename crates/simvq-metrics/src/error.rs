@@ -1,5 +1,7 @@
 //! The error type of this crate.
 
+use std::path::PathBuf;
+
 use thiserror::Error;
 
 /// What can go wrong when computing a metric.
@@ -51,6 +53,14 @@ pub enum MetricsError {
     /// A covariance needs at least two feature vectors.
     #[error("a covariance needs at least 2 feature vectors, got {0}")]
     TooFewFeatures(usize),
+    /// A pretrained-weights file that is missing or does not fit the network.
+    #[error("weights file {path}: {message}")]
+    Weights {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// A report was asked for before any image was added.
     #[error("no images were evaluated")]
     Empty,

@@ -4,7 +4,9 @@
 //! So far: image PSNR and SSIM with scikit-image's definitions on the reference's
 //! uint8-truncated inputs ([`ImageQuality`]), and the Fréchet distance of feature statistics as
 //! pytorch-fid computes it ([`FeatureStatistics`], [`frechet_distance`]), and STOI as pystoi
-//! computes it ([`stoi`]), wide-band PESQ as the `pesq` package scores it ([`pesq_wb`]).
+//! computes it ([`stoi`]), wide-band PESQ as the `pesq` package scores it ([`pesq_wb`]),
+//! LPIPS with the AlexNet and VGG16 backbones ([`Lpips`]) and pytorch-fid's InceptionV3
+//! ([`FidInception`]), both with weights the user provides.
 //! Codebook utilization and perplexity are
 //! `simvq_quant::CodebookUsage`.
 //!
@@ -26,13 +28,18 @@
 mod error;
 mod fid;
 mod image_quality;
+mod inception;
+mod lpips;
 mod pesq_wb;
 mod stoi;
+mod weights;
 
 pub use error::MetricsError;
 pub use fid::{frechet_distance, FeatureStatistics};
 pub use image_quality::{
     psnr, reference_uint8_image, ssim, ImageQuality, ImageQualityReport, SSIM_WINDOW,
 };
+pub use inception::{FidInception, INCEPTION_FEATURES, INCEPTION_WEIGHTS_HELP};
+pub use lpips::{Lpips, LpipsNet};
 pub use pesq_wb::{pesq_wb, pesq_wb_pcm, PESQ_RATE};
 pub use stoi::{resample_octave, stoi, stoi_f64};

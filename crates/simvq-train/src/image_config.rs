@@ -8,7 +8,7 @@ use simvq_quant::SimVqConfig;
 
 use crate::optimizer::OptimizerSettings;
 
-/// The paths of LPIPS' two weight files (see `simvq_image::LPIPS_WEIGHTS_HELP`).
+/// The paths of LPIPS' two weight files (see `simvq_metrics::LpipsNet::weights_help`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LpipsFiles {
     /// torchvision's `vgg16-397923af.pth` (or the same tensors as `.safetensors`).

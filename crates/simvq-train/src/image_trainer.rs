@@ -12,10 +12,8 @@ use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
 use simvq_data::{Crop, FileList, ImageBatch, ImageLoader, ImageTransform};
-use simvq_image::{
-    discriminator_hinge_loss, ImageLoss, ImageTokenizer, Lpips, PatchDiscriminator,
-    LPIPS_WEIGHTS_HELP,
-};
+use simvq_image::{discriminator_hinge_loss, ImageLoss, ImageTokenizer, PatchDiscriminator};
+use simvq_metrics::{Lpips, LpipsNet};
 use simvq_quant::CodebookUsage;
 
 use crate::error::{Result, TrainError};
@@ -204,7 +202,8 @@ fn load_lpips<B: AutodiffBackend>(
     }
     let missing = |what: &str| {
         TrainError::Image(simvq_image::ImageError::InvalidConfig(format!(
-            "loss.perceptual_weight > 0 but lpips.{what} is not set. {LPIPS_WEIGHTS_HELP}"
+            "loss.perceptual_weight > 0 but lpips.{what} is not set. {}",
+            LpipsNet::Vgg.weights_help()
         )))
     };
     let backbone = config
@@ -218,6 +217,7 @@ fn load_lpips<B: AutodiffBackend>(
         .as_ref()
         .ok_or_else(|| missing("heads"))?;
     Ok(Some(Lpips::load(
+        LpipsNet::Vgg,
         Path::new(backbone),
         Path::new(heads),
         device,

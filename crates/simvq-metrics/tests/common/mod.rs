@@ -22,3 +22,66 @@ pub fn floats(case: &Value, key: &str) -> Vec<f32> {
 pub fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
 }
+
+/// Path of a file in `tests/fixtures`.
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Parses a JSON fixture.
+pub fn read_fixture(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+}
+
+/// `offset + amplitude · sin(0.37·i + salt)` over the flat index, in f64 then f32: the closed-form
+/// weights and inputs of the network fixture scripts (`tools/golden_lpips.py`,
+/// `tools/golden_inception.py`).
+pub fn formula(len: usize, salt: f64, amplitude: f64, offset: f64) -> Vec<f32> {
+    (0..len)
+        .map(|i| (offset + amplitude * (0.37 * i as f64 + salt).sin()) as f32)
+        .collect()
+}
+
+/// A shape array of the fixture.
+pub fn shape(value: &Value) -> Vec<usize> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
+/// The tensor a fixture spec `{shape, salt, amplitude, offset?}` describes.
+pub fn formula_tensor(spec: &Value) -> (Vec<usize>, Vec<f32>) {
+    let shape = shape(&spec["shape"]);
+    let values = formula(
+        shape.iter().product(),
+        spec["salt"].as_f64().unwrap(),
+        spec["amplitude"].as_f64().unwrap(),
+        spec["offset"].as_f64().unwrap_or(0.0),
+    );
+    (shape, values)
+}
+
+/// Writes f32 tensors under the given names to a safetensors file.
+pub fn write_safetensors(path: &std::path::Path, tensors: &[(String, Vec<usize>, Vec<f32>)]) {
+    use safetensors::tensor::{Dtype, TensorView};
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        .collect();
+    let views: Vec<(String, TensorView)> = tensors
+        .iter()
+        .zip(&bytes)
+        .map(|((name, shape, _), data)| {
+            (
+                name.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), data).unwrap(),
+            )
+        })
+        .collect();
+    safetensors::serialize_to_file(views, None, path).unwrap();
+}

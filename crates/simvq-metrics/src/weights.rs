@@ -1,0 +1,69 @@
+//! Loading pretrained networks (LPIPS, InceptionV3) from files the user provides.
+//!
+//! Our machines have no internet, so nothing is downloaded: the user names the file, and every
+//! failure says which file and where the right one comes from. Both PyTorch pickles (`.pth`,
+//! `.pt`) and safetensors are read, through burn-store's PyTorch adapter (BatchNorm
+//! `weight`/`bias` → `gamma`/`beta`).
+
+use std::path::Path;
+
+use burn::tensor::backend::Backend;
+use burn_store::{ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
+
+use crate::error::MetricsError;
+
+/// Loads `path` into `module`, renaming the file's keys with the regex pairs `remaps`. Every
+/// tensor of `module` must be found with its shape; extra keys in the file are ignored (a
+/// classifier head, BatchNorm's `num_batches_tracked`). `help` ends every error message.
+pub(crate) fn load_weights<B: Backend, M: ModuleSnapshot<B>>(
+    module: &mut M,
+    path: &Path,
+    remaps: &[(String, String)],
+    help: &str,
+) -> Result<(), MetricsError> {
+    let fail = |message: String| MetricsError::Weights {
+        path: path.to_path_buf(),
+        message: format!("{message}. {help}"),
+    };
+    if !path.is_file() {
+        return Err(fail("not found".into()));
+    }
+    let expected = module.collect(None, None, false).len();
+    let is_safetensors = path.extension().is_some_and(|e| e == "safetensors");
+    let result = if is_safetensors {
+        let store = SafetensorsStore::from_file(path)
+            .with_from_adapter(PyTorchToBurnAdapter)
+            .validate(true)
+            .allow_partial(true);
+        let mut store = remaps.iter().fold(store, |store, (from, to)| {
+            store.with_key_remapping(from, to)
+        });
+        module
+            .load_from(&mut store)
+            .map_err(|e| fail(e.to_string()))?
+    } else {
+        let store = PytorchStore::from_file(path)
+            .map_indices_contiguous(false)
+            .validate(true)
+            .allow_partial(true);
+        let mut store = remaps.iter().fold(store, |store, (from, to)| {
+            store.with_key_remapping(from, to)
+        });
+        module
+            .load_from(&mut store)
+            .map_err(|e| fail(e.to_string()))?
+    };
+    if !result.errors.is_empty() || !result.missing.is_empty() || result.applied.len() != expected {
+        let missing: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
+        return Err(fail(format!(
+            "loaded {} of {expected} tensors (missing: {missing:?}; errors: {:?})",
+            result.applied.len(),
+            result
+                .errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>(),
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! pytorch-fid's InceptionV3 against pytorch-fid itself (tools/golden_inception.py): every
+//! weight is a closed-form formula, written here to a safetensors file under pytorch-fid's key
+//! names and loaded through `FidInception::load`, so the network, its FID patches, the 299²
+//! resize and the loading are proven without the 91 MB weight file.
+
+mod common;
+
+use burn::backend::Flex;
+use burn::tensor::{Tensor, TensorData};
+use common::{formula_tensor, read_fixture, write_safetensors};
+use simvq_metrics::{FidInception, MetricsError, INCEPTION_FEATURES};
+
+type B = Flex;
+
+#[test]
+fn pool_features_match_pytorch_fid() {
+    let golden = read_fixture("inception_golden.json");
+    let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = golden["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            let (shape, values) = formula_tensor(&entry[1]);
+            (entry[0].as_str().unwrap().to_string(), shape, values)
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pt_inception.safetensors");
+    write_safetensors(&path, &tensors);
+    let device = Default::default();
+    let net = FidInception::<B>::load(&path, &device).expect("every tensor loads");
+
+    let (shape, pixels) = formula_tensor(&golden["images"]);
+    let images = Tensor::<B, 4>::from_data(TensorData::new(pixels, shape), &device);
+    let got = net.features(images).into_data().to_vec::<f32>().unwrap();
+    let expected: Vec<f32> = golden["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter())
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(got.len(), 2 * INCEPTION_FEATURES);
+    let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let worst = got
+        .iter()
+        .zip(&expected)
+        .map(|(g, e)| (g - e).abs())
+        .fold(0f32, f32::max);
+    assert!(
+        worst <= 1e-4 * scale,
+        "max error {worst} (feature scale {scale})"
+    );
+}
+
+#[test]
+fn a_missing_or_foreign_weight_file_says_which_and_where_to_get_it() {
+    let device = Default::default();
+    let err = FidInception::<B>::load("/nowhere/pt_inception.pth".as_ref(), &device).unwrap_err();
+    assert!(matches!(err, MetricsError::Weights { .. }));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("/nowhere/pt_inception.pth") && msg.contains("pytorch-fid/releases"),
+        "{msg}"
+    );
+    // LPIPS heads are a real PyTorch file, but not this network's.
+    let msg = FidInception::<B>::load(&common::fixture("lpips_heads.pth"), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("loaded 0 of"), "{msg}");
+}
