@@ -58,6 +58,9 @@ def main():
         case("close", rng, 200, 150, 16, 0.05, 1.0),
         case("far", rng, 200, 200, 12, 0.8, 1.7),
         case("same_distribution", rng, 250, 250, 8, 0.0, 1.0),
+        # Fewer features than dimensions on one side (rank-deficient covariance), as in a
+        # small evaluation: the Rust side takes its low-rank path there.
+        case("fewer_than_dims", rng, 10, 60, 24, 0.3, 1.2),
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({

@@ -6,6 +6,8 @@ mod bench;
 mod bench_audio;
 mod bench_image;
 mod eval;
+mod eval_audio;
+mod eval_image;
 mod manifest;
 mod quant_demo;
 mod train;
@@ -48,7 +50,7 @@ enum Command {
         #[command(subcommand)]
         target: TrainTarget,
     },
-    /// Evaluate a trained tokenizer with the reference's protocol (`eval audio`).
+    /// Evaluate a trained tokenizer with the reference's protocol (`eval image`, `eval audio`).
     Eval {
         #[command(subcommand)]
         target: EvalTarget,
@@ -72,9 +74,12 @@ enum TrainTarget {
 
 #[derive(Subcommand)]
 enum EvalTarget {
+    /// The image tokenizer on validation images: utilization, rFID, LPIPS (Alex and VGG),
+    /// PSNR, SSIM (Table 1 columns; rFID and LPIPS need their weight files).
+    Image(eval_image::ImageEvalArgs),
     /// The audio codec on whole test utterances: utilization, PESQ, STOI (Table 2 columns;
     /// UTMOS and V/UV F1 are not computed yet), log-mel distance.
-    Audio(eval::AudioEvalArgs),
+    Audio(eval_audio::AudioEvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -141,8 +146,11 @@ fn main() -> Result<()> {
         } => train::audio(&args),
         Command::Manifest(args) => manifest::run(&args),
         Command::Eval {
+            target: EvalTarget::Image(args),
+        } => eval_image::image(&args),
+        Command::Eval {
             target: EvalTarget::Audio(args),
-        } => eval::audio(&args),
+        } => eval_audio::audio(&args),
         Command::Bench {
             target: BenchTarget::Image { args, backend },
         } => {

@@ -32,10 +32,12 @@ pub enum MetricsError {
         /// The target's shape.
         target: Vec<usize>,
     },
-    /// An image is smaller than the SSIM window.
-    #[error("SSIM needs images of at least {window}×{window} pixels, got {height}×{width}")]
+    /// An image is smaller than a metric can measure (the SSIM window, LPIPS-Alex's pools).
+    #[error("{metric} needs images of at least {window}×{window} pixels, got {height}×{width}")]
     ImageTooSmall {
-        /// The window size.
+        /// The metric.
+        metric: &'static str,
+        /// The smallest side it accepts.
         window: usize,
         /// Image height.
         height: usize,

@@ -52,6 +52,7 @@ pub fn ssim(
 ) -> Result<f64, MetricsError> {
     if height < SSIM_WINDOW || width < SSIM_WINDOW {
         return Err(MetricsError::ImageTooSmall {
+            metric: "SSIM",
             window: SSIM_WINDOW,
             height,
             width,

@@ -121,6 +121,14 @@ impl LpipsNet {
             .init()
     }
 
+    /// The smallest image side the backbone's strides and pools accept.
+    pub fn min_side(self) -> usize {
+        match self {
+            Self::Alex => 31,
+            Self::Vgg => 16,
+        }
+    }
+
     /// The name `lpips` gives the backbone (`net=…`) and its heads file.
     pub fn name(self) -> &'static str {
         match self {
@@ -257,6 +265,25 @@ impl<B: Backend> Lpips<B> {
         let head_keys = [(r"^lin(\d)\.model\.1\.weight$".into(), "$1.weight".into())];
         load_weights(&mut lpips.lin, heads, &head_keys, &help)?;
         Ok(lpips.no_grad())
+    }
+
+    /// An error when `[B, C, H, W]` images are too small for the backbone (`forward` would
+    /// panic inside a pool).
+    pub fn check_size(&self, dims: [usize; 4]) -> Result<(), MetricsError> {
+        let [_, _, height, width] = dims;
+        let min = self.net().min_side();
+        if height < min || width < min {
+            return Err(MetricsError::ImageTooSmall {
+                metric: match self.net() {
+                    LpipsNet::Alex => "LPIPS-Alex",
+                    LpipsNet::Vgg => "LPIPS-VGG",
+                },
+                window: min,
+                height,
+                width,
+            });
+        }
+        Ok(())
     }
 
     /// Per-image distance `[B]` between two batches `[B, 3, H, W]` in `[-1, 1]`.

@@ -54,16 +54,26 @@ pub(crate) fn load_weights<B: Backend, M: ModuleSnapshot<B>>(
             .map_err(|e| fail(e.to_string()))?
     };
     if !result.errors.is_empty() || !result.missing.is_empty() || result.applied.len() != expected {
-        let missing: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
+        let missing = result.missing.iter().map(|(p, _)| p.clone());
+        let errors = result.errors.iter().map(|e| e.to_string());
         return Err(fail(format!(
-            "loaded {} of {expected} tensors (missing: {missing:?}; errors: {:?})",
+            "loaded {} of {expected} tensors (missing: {}; errors: {})",
             result.applied.len(),
-            result
-                .errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>(),
+            first_few(missing),
+            first_few(errors),
         )));
     }
     Ok(())
+}
+
+/// The first five items and how many more, so a wrong file does not print 500 names.
+fn first_few(items: impl ExactSizeIterator<Item = String>) -> String {
+    const SHOWN: usize = 5;
+    let total = items.len();
+    let shown: Vec<String> = items.take(SHOWN).collect();
+    match total {
+        0 => "none".into(),
+        n if n <= SHOWN => shown.join(", "),
+        n => format!("{}, … and {} more", shown.join(", "), n - SHOWN),
+    }
 }

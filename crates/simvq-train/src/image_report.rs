@@ -1,14 +1,17 @@
-//! Evaluating an image tokenizer on a folder (utilization, PSNR, SSIM) and the PNG grid of
-//! originals above reconstructions.
+//! Evaluating an image tokenizer on a folder (utilization, PSNR, SSIM, and LPIPS and rFID when
+//! their networks are given) and the PNG grid of originals above reconstructions.
 
 use std::path::Path;
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{backend::Backend, ElementConversion, Tensor, TensorData};
 use image::{Rgb, RgbImage};
 use serde::Serialize;
 use simvq_data::ImageLoader;
 use simvq_image::ImageTokenizer;
-use simvq_metrics::ImageQuality;
+use simvq_metrics::{
+    frechet_distance, FeatureStatistics, FidInception, ImageQuality, Lpips, LpipsNet,
+    INCEPTION_FEATURES,
+};
 use simvq_quant::CodebookUsage;
 
 use crate::error::{Result, TrainError};
@@ -28,6 +31,78 @@ pub struct ImageEvalReport {
     pub psnr_per_image: f64,
     /// Mean SSIM (the reference prints ×100).
     pub ssim: f64,
+    /// Mean LPIPS with the AlexNet backbone, when its weights were given.
+    pub lpips_alex: Option<f64>,
+    /// Mean LPIPS with the VGG16 backbone, when its weights were given.
+    pub lpips_vgg: Option<f64>,
+    /// Fréchet Inception distance between the reconstructions and the originals (the
+    /// reference's rFID: statistics of the same images, not precomputed ImageNet ones), when
+    /// the Inception weights were given.
+    pub rfid: Option<f64>,
+}
+
+/// The pretrained networks of the perceptual metrics. Their weights are files the user
+/// provides, so each is optional and its metric is reported as `None` without it.
+pub struct ImageEvalNetworks<B: Backend> {
+    /// LPIPS networks (AlexNet and/or VGG16).
+    pub lpips: Vec<Lpips<B>>,
+    /// pytorch-fid's InceptionV3, for rFID.
+    pub inception: Option<FidInception<B>>,
+}
+
+impl<B: Backend> Default for ImageEvalNetworks<B> {
+    fn default() -> Self {
+        Self {
+            lpips: Vec::new(),
+            inception: None,
+        }
+    }
+}
+
+/// Running sums of the perceptual metrics.
+struct PerceptualSums {
+    lpips: Vec<f64>,
+    real: FeatureStatistics,
+    fake: FeatureStatistics,
+}
+
+impl PerceptualSums {
+    fn new(networks: usize) -> Self {
+        Self {
+            lpips: vec![0.0; networks],
+            real: FeatureStatistics::new(INCEPTION_FEATURES),
+            fake: FeatureStatistics::new(INCEPTION_FEATURES),
+        }
+    }
+
+    /// Adds a batch of originals and clamped reconstructions, both in `[-1, 1]`.
+    fn update<B: Backend>(
+        &mut self,
+        networks: &ImageEvalNetworks<B>,
+        x: &Tensor<B, 4>,
+        recon: &Tensor<B, 4>,
+    ) -> Result<()> {
+        for (sum, lpips) in self.lpips.iter_mut().zip(&networks.lpips) {
+            lpips.check_size(x.dims())?;
+            let per_image = lpips.forward(x.clone(), recon.clone());
+            *sum += f64::from(per_image.sum().into_scalar().elem::<f32>());
+        }
+        if let Some(inception) = &networks.inception {
+            // The reference feeds floats in [0, 1], not uint8-quantised images.
+            let features = |t: &Tensor<B, 4>| -> Vec<f32> {
+                let unit = t.clone().add_scalar(1.0).div_scalar(2.0);
+                inception
+                    .features(unit)
+                    .into_data()
+                    .convert::<f32>()
+                    .to_vec()
+                    .expect("f32 data")
+            };
+            self.real.update(&features(x))?;
+            self.fake.update(&features(recon))?;
+        }
+        Ok(())
+    }
 }
 
 /// An original `[3, H, W]` and its reconstruction, for the grid.
@@ -44,16 +119,20 @@ pub fn batch_tensor<B: Backend>(
 
 /// Reconstructs up to `limit` images (0 = all) of `loader`'s epoch 0 with `model` (clamped to
 /// `[-1, 1]` as the reference evaluates), and returns the metrics plus the first `keep`
-/// originals and reconstructions for a grid.
+/// originals and reconstructions for a grid. `visit` sees every batch of originals and
+/// reconstructions (to save them, to advance a progress bar).
 pub fn evaluate_images<B: Backend>(
     model: &ImageTokenizer<B>,
     loader: &ImageLoader,
     limit: usize,
     keep: usize,
+    networks: &ImageEvalNetworks<B>,
     device: &B::Device,
+    mut visit: impl FnMut(&Tensor<B, 4>, &Tensor<B, 4>) -> Result<()>,
 ) -> Result<(ImageEvalReport, Vec<ImagePair<B>>)> {
     let mut usage = CodebookUsage::new(model.codebook_size());
     let mut quality = ImageQuality::default();
+    let mut perceptual = PerceptualSums::new(networks.lpips.len());
     let mut kept = Vec::new();
     let mut seen = 0;
     for index in 0..loader.batches_per_epoch() {
@@ -71,6 +150,8 @@ pub fn evaluate_images<B: Backend>(
         let tokens = model.encode(x.clone())?;
         usage.update(&tokens)?;
         let recon = model.decode_indices(tokens)?;
+        perceptual.update(networks, &x, &recon)?;
+        visit(&x, &recon)?;
         for i in 0..take {
             if kept.len() < keep {
                 let one = |t: &Tensor<B, 4>| t.clone().narrow(0, i, 1).squeeze_dim::<3>(0);
@@ -81,6 +162,18 @@ pub fn evaluate_images<B: Backend>(
         seen += take;
     }
     let q = quality.report()?;
+    let lpips_of = |net: LpipsNet| {
+        networks
+            .lpips
+            .iter()
+            .zip(&perceptual.lpips)
+            .find(|(l, _)| l.net() == net)
+            .map(|(_, sum)| sum / q.images as f64)
+    };
+    let rfid = match networks.inception {
+        Some(_) => Some(frechet_distance(&perceptual.real, &perceptual.fake)?),
+        None => None,
+    };
     Ok((
         ImageEvalReport {
             images: q.images,
@@ -89,6 +182,9 @@ pub fn evaluate_images<B: Backend>(
             psnr: q.psnr,
             psnr_per_image: q.psnr_per_image,
             ssim: q.ssim,
+            lpips_alex: lpips_of(LpipsNet::Alex),
+            lpips_vgg: lpips_of(LpipsNet::Vgg),
+            rfid,
         },
         kept,
     ))
@@ -111,6 +207,33 @@ fn to_rgb<B: Backend>(image: &Tensor<B, 3>) -> RgbImage {
         };
         Rgb([at(0), at(1), at(2)])
     })
+}
+
+/// Saves a batch of originals and reconstructions as `dir/source/NNNNN.png` and
+/// `dir/recons/NNNNN.png`, numbered from `first` (as the reference's evaluation dumps them).
+pub fn save_png_pairs<B: Backend>(
+    originals: &Tensor<B, 4>,
+    recons: &Tensor<B, 4>,
+    first: usize,
+    dir: &Path,
+) -> Result<()> {
+    for (images, sub) in [(originals, "source"), (recons, "recons")] {
+        let folder = dir.join(sub);
+        std::fs::create_dir_all(&folder).map_err(|source| TrainError::Io {
+            path: folder.clone(),
+            source,
+        })?;
+        for i in 0..images.dims()[0] {
+            let path = folder.join(format!("{:05}.png", first + i));
+            to_rgb(&images.clone().narrow(0, i, 1).squeeze_dim::<3>(0))
+                .save(&path)
+                .map_err(|e| TrainError::Io {
+                    path,
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+        }
+    }
+    Ok(())
 }
 
 /// Saves a PNG with the originals in the top row and their reconstructions below.

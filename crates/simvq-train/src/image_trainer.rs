@@ -22,7 +22,9 @@ use crate::gan_loop::{
     RunOptions, RunReport, ShardStep,
 };
 use crate::image_config::ImageTrainConfig;
-use crate::image_report::{batch_tensor, evaluate_images, save_grid, ImageEvalReport};
+use crate::image_report::{
+    batch_tensor, evaluate_images, save_grid, ImageEvalNetworks, ImageEvalReport,
+};
 
 /// The outcome of an image run.
 pub type ImageRunReport = RunReport<ImageEvalReport>;
@@ -179,7 +181,9 @@ pub fn train_image<B: AutodiffBackend>(
         &val,
         config.schedule.eval_examples,
         config.schedule.saved_examples,
+        &ImageEvalNetworks::default(),
         device,
+        |_, _| Ok(()),
     )?;
     save_grid(&pairs, &out.join("reconstructions.png"))?;
     finish(trained.state, Some(eval), started, trained.checkpoint, out)

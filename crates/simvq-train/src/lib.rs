@@ -32,6 +32,9 @@ pub use gan_loop::{LogEntry, RunOptions, RunReport};
 pub use image_config::{
     ImageDataSettings, ImageTrainConfig, LpipsFiles, NonFinitePolicy, ScheduleSettings,
 };
-pub use image_report::{batch_tensor, evaluate_images, save_grid, ImageEvalReport, ImagePair};
+pub use image_report::{
+    batch_tensor, evaluate_images, save_grid, save_png_pairs, ImageEvalNetworks, ImageEvalReport,
+    ImagePair,
+};
 pub use image_trainer::{train_image, ImageRunReport};
 pub use optimizer::OptimizerSettings;

@@ -1,0 +1,134 @@
+//! `cargo xtask eval audio`: the reference's audio evaluation protocol on a trained run —
+//! EMA weights, whole utterances at batch 1, reconstructions clipped to ±0.99 and scored as
+//! the 16-bit files the reference reloads — printed as a Table 2 row and written as JSON.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::module::Module;
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use burn::tensor::backend::AutodiffBackend;
+use clap::Args;
+use indicatif::ProgressBar;
+use serde::Serialize;
+use simvq_audio::MelSpectrogram;
+use simvq_data::{demo_speech_dir, AudioClip, AudioLoader, FileList};
+use simvq_train::{evaluate_audio, load_config, save_wav_pair, AudioEvalReport, AudioTrainConfig};
+
+use crate::backend::dispatch;
+use crate::eval::EvalArgs;
+
+/// Arguments of `eval audio`.
+#[derive(Debug, Args)]
+pub struct AudioEvalArgs {
+    #[command(flatten)]
+    common: EvalArgs,
+    /// Test data: a manifest (e.g. /data/LibriTTS/test-other.txt), a LibriTTS root holding
+    /// test-other.txt, or a folder of audio files. Default: the demo speech.
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+/// What `eval audio` writes.
+#[derive(Debug, Serialize)]
+struct AudioEvalOutput {
+    checkpoint: PathBuf,
+    data: PathBuf,
+    metrics: AudioEvalReport,
+    /// Metrics of the reference's table not computed here.
+    not_computed: [&'static str; 2],
+}
+
+/// The test files of `--data`.
+fn test_files(data: Option<&Path>) -> Result<(PathBuf, FileList)> {
+    let path = data.map_or_else(demo_speech_dir, Path::to_path_buf);
+    let manifest = path.join("test-other.txt");
+    let source = if manifest.is_file() { manifest } else { path };
+    let files = FileList::audio_source(&source)?;
+    Ok((source, files))
+}
+
+/// Runs `eval audio`.
+pub fn audio(args: &AudioEvalArgs) -> Result<()> {
+    let common = &args.common;
+    let located = common.locate()?;
+    let config = load_config(
+        &located.run.join("config.toml"),
+        &AudioTrainConfig::reference(65_536),
+    )?;
+    let (source, files) = test_files(args.data.as_deref())?;
+    let count = common.count(files.len());
+    let rate = config.model.sample_rate as u32;
+    let loader = AudioLoader::new(
+        files,
+        AudioClip {
+            sample_rate: rate,
+            length: None,
+        },
+        1,
+        false,
+        0,
+    )?;
+    eprintln!(
+        "evaluating {} on {count} utterances of {}",
+        located.checkpoint.display(),
+        source.display()
+    );
+    let bar = common.progress(count, "utterances")?;
+    let metrics = dispatch!(common.backend, |B, device| {
+        evaluate::<B>(&config, &located.checkpoint, &loader, common, &bar, &device)
+    })?;
+    bar.finish_and_clear();
+    let output = AudioEvalOutput {
+        checkpoint: located.checkpoint,
+        data: source,
+        metrics,
+        not_computed: ["UTMOS", "V/UV F1"],
+    };
+    let m = &output.metrics;
+    println!("| utilization | UTMOS | PESQ (wb) | STOI | V/UV F1 |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {:.1}% | not computed | {} | {:.3} | not computed |",
+        100.0 * m.utilization,
+        m.pesq.map_or("—".into(), |p| format!("{p:.3}")),
+        m.stoi
+    );
+    println!(
+        "{} utterances ({:.1} s), perplexity {:.0}, log-mel L1 {:.3}, {} not scored by PESQ",
+        m.utterances, m.seconds, m.perplexity, m.mel_l1, m.pesq_unscored
+    );
+    common.write_json(&located.run, &output)
+}
+
+fn evaluate<B: AutodiffBackend>(
+    config: &AudioTrainConfig,
+    checkpoint: &Path,
+    loader: &AudioLoader,
+    args: &EvalArgs,
+    bar: &ProgressBar,
+    device: &B::Device,
+) -> Result<AudioEvalReport> {
+    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+    let model = config
+        .model
+        .init::<B::InnerBackend>(device)?
+        .load_file(checkpoint.join("ema"), &recorder, device)
+        .with_context(|| format!("loading the EMA weights of {}", checkpoint.display()))?;
+    let mel = MelSpectrogram::<B::InnerBackend>::new(&config.loss.mel, device);
+    let rate = config.model.sample_rate as u32;
+    Ok(evaluate_audio(
+        &model,
+        &mel,
+        loader,
+        args.limit,
+        device,
+        |pair| {
+            if let Some(dir) = &args.save_recons {
+                save_wav_pair(&pair, dir, rate, false)?;
+            }
+            bar.inc(1);
+            Ok(())
+        },
+    )?)
+}
