@@ -5,6 +5,7 @@ mod backend;
 mod bench;
 mod bench_audio;
 mod bench_image;
+mod bench_metrics;
 mod eval;
 mod eval_audio;
 mod eval_image;
@@ -102,6 +103,15 @@ enum BenchTarget {
         #[arg(long, value_enum, default_value = "cpu")]
         backend: BackendKind,
     },
+    /// The image evaluation's networks (InceptionV3, LPIPS-Alex, LPIPS-VGG) per image, the
+    /// 2048-d Fréchet distance, and the hours they add to an ImageNet-val evaluation.
+    Metrics {
+        #[command(flatten)]
+        args: bench_metrics::MetricsBenchArgs,
+        /// Compute backend.
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendKind,
+    },
     /// SimVQ forward+backward time and memory vs one plain matmul, K = 1k … 262k.
     Quant {
         #[command(flatten)]
@@ -151,6 +161,13 @@ fn main() -> Result<()> {
         Command::Eval {
             target: EvalTarget::Audio(args),
         } => eval_audio::audio(&args),
+        Command::Bench {
+            target: BenchTarget::Metrics { args, backend },
+        } => {
+            let report = dispatch!(backend, |B, device| bench_metrics::run::<B>(&args, &device))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Bench {
             target: BenchTarget::Image { args, backend },
         } => {
