@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use simvq_train::CheckpointDir;
+use simvq_train::RunCheckpoint;
 
 use crate::backend::BackendKind;
 
@@ -35,39 +35,10 @@ pub struct EvalArgs {
     pub no_progress: bool,
 }
 
-/// A run to evaluate: its directory (with `config.toml`) and the checkpoint directory.
-pub struct Located {
-    pub run: PathBuf,
-    pub checkpoint: PathBuf,
-}
-
 impl EvalArgs {
     /// The run directory and checkpoint directory of `--ckpt`.
-    pub fn locate(&self) -> Result<Located> {
-        let ckpt = &self.ckpt;
-        if ckpt.join("config.toml").is_file() {
-            let (_, dir) = CheckpointDir::new(ckpt, 1)
-                .latest()?
-                .with_context(|| format!("no checkpoint under {}", ckpt.display()))?;
-            return Ok(Located {
-                run: ckpt.clone(),
-                checkpoint: dir,
-            });
-        }
-        let run = ckpt.parent().and_then(Path::parent);
-        match run {
-            Some(run) if ckpt.join("ema.mpk").is_file() && run.join("config.toml").is_file() => {
-                Ok(Located {
-                    run: run.to_path_buf(),
-                    checkpoint: ckpt.clone(),
-                })
-            }
-            _ => bail!(
-                "{} is neither a run directory (with config.toml and checkpoints/) nor one of \
-                 its checkpoints (with ema.mpk)",
-                ckpt.display()
-            ),
-        }
+    pub fn locate(&self) -> Result<RunCheckpoint> {
+        Ok(RunCheckpoint::locate(&self.ckpt)?)
     }
 
     /// `total` capped by `--limit`.

@@ -111,3 +111,46 @@ fn sync_dir(dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// A training run directory and one of its checkpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunCheckpoint {
+    /// The run directory (with `config.toml`).
+    pub run: PathBuf,
+    /// The checkpoint directory (with `model.mpk`, `ema.mpk`, …).
+    pub checkpoint: PathBuf,
+}
+
+impl RunCheckpoint {
+    /// `path` is a run directory (its newest checkpoint is taken) or one of its checkpoints
+    /// (`RUN/checkpoints/step-N`).
+    pub fn locate(path: &Path) -> Result<Self> {
+        if path.join("config.toml").is_file() {
+            let (_, checkpoint) =
+                CheckpointDir::new(path, 1)
+                    .latest()?
+                    .ok_or_else(|| TrainError::Checkpoint {
+                        path: path.to_path_buf(),
+                        message: "the run has no checkpoint yet".into(),
+                    })?;
+            return Ok(Self {
+                run: path.to_path_buf(),
+                checkpoint,
+            });
+        }
+        match path.parent().and_then(Path::parent) {
+            Some(run) if path.join("ema.mpk").is_file() && run.join("config.toml").is_file() => {
+                Ok(Self {
+                    run: run.to_path_buf(),
+                    checkpoint: path.to_path_buf(),
+                })
+            }
+            _ => Err(TrainError::Checkpoint {
+                path: path.to_path_buf(),
+                message: "neither a run directory (with config.toml and checkpoints/) nor one \
+                          of its checkpoints (with ema.mpk)"
+                    .into(),
+            }),
+        }
+    }
+}

@@ -209,6 +209,14 @@ fn to_rgb<B: Backend>(image: &Tensor<B, 3>) -> RgbImage {
     })
 }
 
+/// Saves one `[3, H, W]` image in `[-1, 1]` as an 8-bit PNG.
+pub fn save_png<B: Backend>(image: &Tensor<B, 3>, path: &Path) -> Result<()> {
+    to_rgb(image).save(path).map_err(|e| TrainError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
 /// Saves a batch of originals and reconstructions as `dir/source/NNNNN.png` and
 /// `dir/recons/NNNNN.png`, numbered from `first` (as the reference's evaluation dumps them).
 pub fn save_png_pairs<B: Backend>(
@@ -224,13 +232,8 @@ pub fn save_png_pairs<B: Backend>(
             source,
         })?;
         for i in 0..images.dims()[0] {
-            let path = folder.join(format!("{:05}.png", first + i));
-            to_rgb(&images.clone().narrow(0, i, 1).squeeze_dim::<3>(0))
-                .save(&path)
-                .map_err(|e| TrainError::Io {
-                    path,
-                    source: std::io::Error::other(e.to_string()),
-                })?;
+            let image = images.clone().narrow(0, i, 1).squeeze_dim::<3>(0);
+            save_png(&image, &folder.join(format!("{:05}.png", first + i)))?;
         }
     }
     Ok(())

@@ -24,7 +24,7 @@ pub use audio_report::{
     AudioPair,
 };
 pub use audio_trainer::{train_audio, AudioRunReport};
-pub use checkpoint::CheckpointDir;
+pub use checkpoint::{CheckpointDir, RunCheckpoint};
 pub use config_file::{load_config, parse_config, to_toml};
 pub use ema::WeightEma;
 pub use error::{Result, TrainError};
@@ -33,8 +33,8 @@ pub use image_config::{
     ImageDataSettings, ImageTrainConfig, LpipsFiles, NonFinitePolicy, ScheduleSettings,
 };
 pub use image_report::{
-    batch_tensor, evaluate_images, save_grid, save_png_pairs, ImageEvalNetworks, ImageEvalReport,
-    ImagePair,
+    batch_tensor, evaluate_images, save_grid, save_png, save_png_pairs, ImageEvalNetworks,
+    ImageEvalReport, ImagePair,
 };
 pub use image_trainer::{train_image, ImageRunReport};
 pub use optimizer::OptimizerSettings;
