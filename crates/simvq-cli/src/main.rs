@@ -15,8 +15,8 @@ use simvq_data::{FileList, AUDIO_EXTENSIONS, IMAGE_EXTENSIONS};
 use simvq_train::{load_config, AudioTrainConfig, ImageTrainConfig, RunCheckpoint};
 
 use simvq_cli::{
-    load_model, read_model_info, save_model, ImageSize, Model, ModelConfig, ModelKind, TokenFile,
-    Tokenizer, TOKEN_EXTENSION,
+    checkpoint_codebook_size, import_checkpoint, load_model, read_model_info, read_state_dict,
+    save_model, ImageSize, Model, ModelConfig, ModelKind, TokenFile, Tokenizer, TOKEN_EXTENSION,
 };
 
 use crate::backend::{on_backend, BackendKind};
@@ -46,6 +46,25 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Import a released reference checkpoint (PyTorch Lightning `.ckpt`) as a model file.
+    Import {
+        /// The checkpoint, e.g. `vq_log/simvq_65k/epoch=49-step=250250.ckpt`.
+        #[arg(long)]
+        ckpt: PathBuf,
+        /// Which tokenizer the checkpoint holds.
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// A training config (`configs/*.toml`) describing the checkpoint's architecture; by
+        /// default the reference's, with K read from the checkpoint.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Import the raw weights instead of the EMA ones (the reference evaluates EMA).
+        #[arg(long)]
+        no_ema: bool,
+        /// The model file to write (`.safetensors`).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Describe a model file: kind, K, tokens per image or second, bitrate, parameters.
     Info {
         /// The model file.
@@ -58,6 +77,14 @@ enum Command {
     Decode(Convert),
     /// Image or audio files → encoded and decoded again → PNG or 16-bit WAV.
     Reconstruct(Convert),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KindArg {
+    /// The image tokenizer (`vq_log/simvq_*`).
+    Image,
+    /// The audio codec (`vq_audio_log/simvq_*`).
+    Audio,
 }
 
 #[derive(clap::Args)]
@@ -83,6 +110,13 @@ struct Convert {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Export { run, no_ema, out } => export(&run, !no_ema, &out),
+        Command::Import {
+            ckpt,
+            kind,
+            config,
+            no_ema,
+            out,
+        } => import(&ckpt, kind, config.as_deref(), !no_ema, &out),
         Command::Info { model } => info(&model),
         Command::Encode(args) => on_backend!(args.backend, |B, device| convert::<B>(
             &args,
@@ -138,6 +172,37 @@ fn export(run: &Path, ema: bool, out: &Path) -> Result<()> {
         out.display(),
         config.kind(),
         config.codebook_size(),
+        info.fingerprint
+    );
+    Ok(())
+}
+
+/// `simvq import`.
+fn import(ckpt: &Path, kind: KindArg, config: Option<&Path>, ema: bool, out: &Path) -> Result<()> {
+    type B = burn::backend::Flex;
+    let state = read_state_dict(ckpt)?;
+    let k = checkpoint_codebook_size(&state, ckpt)?;
+    drop(state);
+    let config = match (kind, config) {
+        (KindArg::Image, None) => ModelConfig::Image(ImageTrainConfig::reference(k).model),
+        (KindArg::Audio, None) => ModelConfig::Audio(AudioTrainConfig::reference(k).model),
+        (KindArg::Image, Some(path)) => {
+            ModelConfig::Image(load_config(path, &ImageTrainConfig::reference(k))?.model)
+        }
+        (KindArg::Audio, Some(path)) => {
+            ModelConfig::Audio(load_config(path, &AudioTrainConfig::reference(k))?.model)
+        }
+    };
+    let (tokenizer, report) = import_checkpoint::<B>(ckpt, &config, ema, &Default::default())?;
+    let weights = if ema { "EMA" } else { "raw" };
+    let info = save_model(&tokenizer, &config, &ckpt.display().to_string(), out)?;
+    println!(
+        "wrote {} ({:?}, K = {k}, {weights} weights: {} tensors, {} checkpoint tensors unused, \
+         fingerprint {})",
+        out.display(),
+        config.kind(),
+        report.loaded,
+        report.ignored,
         info.fingerprint
     );
     Ok(())
