@@ -1,11 +1,14 @@
-//! Importing the reference's released PyTorch Lightning checkpoints (`epoch=…-step=….ckpt`).
+//! Importing the reference's released PyTorch Lightning checkpoints (`epoch=…-step=….ckpt`),
+//! image and audio.
 //!
 //! Every tensor of our model is looked up under the name the reference gives it (see
 //! `../shared/reference/simvq-spec.md` §5): EMA weights by default, stored as
 //! `model_ema.<name without dots>`, and the frozen codebook `C` always from
 //! `quantize.embedding.weight` (the EMA tracks only trainable parameters). A tensor that is
 //! missing or has another shape is an error naming it; nothing is left at its random init.
-//! Training-only keys (discriminators, LPIPS, loss buffers) are counted and ignored.
+//! Training-only keys (discriminators, LPIPS, loss buffers) are counted and ignored. Weight-norm
+//! convs keep `weight_g`/`weight_v` (ours are weight-normed too), PyTorch `Linear` weights are
+//! transposed, LSTM matrices are split into burn's four gates.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,7 +20,7 @@ use burn_store::pytorch::PytorchReader;
 use burn_store::{ModuleSnapshot, TensorSnapshot};
 
 use crate::error::{CliError, Result};
-use crate::model_file::{ModelConfig, ModelKind, Tokenizer};
+use crate::model_file::{ModelConfig, Tokenizer};
 
 /// The reference's name of the frozen codebook `C`.
 const FROZEN_CODEBOOK: &str = "quantize.embedding.weight";
@@ -62,22 +65,121 @@ pub fn checkpoint_codebook_size(
         })
 }
 
-/// The reference's name for one of our image tokenizer's tensors.
-fn image_reference_name(path: &str) -> String {
-    if path == "quantizer.frozen_codebook" {
-        return FROZEN_CODEBOOK.into();
+/// Where the reference keeps one of our tensors: a checkpoint name, and for LSTM gates the
+/// gate's block of rows (PyTorch stacks the gates `[i; f; g; o]` in one matrix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reference {
+    name: String,
+    gate: Option<usize>,
+}
+
+impl Reference {
+    fn plain(name: String) -> Self {
+        Self { name, gate: None }
     }
-    let path = match path.strip_prefix("quantizer.projection.") {
-        Some(rest) => format!("quantize.embedding_proj.{rest}"),
-        None => path.to_string(),
-    };
-    // burn's GroupNorm calls its affine parameters gamma and beta.
-    if let Some(stem) = path.strip_suffix(".gamma") {
+}
+
+/// The quantizer's tensors, named alike in both tokenizers.
+fn quantizer_reference(path: &str) -> Option<String> {
+    if path == "quantizer.frozen_codebook" {
+        return Some(FROZEN_CODEBOOK.into());
+    }
+    path.strip_prefix("quantizer.projection.")
+        .map(|rest| format!("quantize.embedding_proj.{rest}"))
+}
+
+/// The reference's name for one of our image tokenizer's tensors: our encoder and decoder use
+/// the reference's module names.
+fn image_reference(path: &str) -> Reference {
+    Reference::plain(quantizer_reference(path).unwrap_or_else(|| path.to_string()))
+}
+
+/// The reference's name for one of our audio codec's tensors. The SEANet encoder is EnCodec's
+/// `model` list: conv 0, then per stage a residual block (convs at `block.1`, `block.3`, a
+/// `shortcut`), an ELU and the strided conv; then the LSTM, an ELU and the last conv. The
+/// backbone's `pos_net` is a list: two ResNet blocks, attention, two ResNet blocks, GroupNorm.
+fn audio_reference(path: &str, stages: usize, lstm: bool) -> Reference {
+    if let Some(name) = quantizer_reference(path) {
+        return Reference::plain(name);
+    }
+    let seanet = |index: usize, rest: &str| format!("encoder.model.{index}.{rest}");
+    let conv = |index: usize, param: &str| seanet(index, &format!("conv.conv.{param}"));
+    let lstm_index = 3 * stages + 1;
+    let conv_out_index = 3 * stages + 2 + usize::from(lstm);
+    if let Some(param) = path.strip_prefix("encoder.conv_in.") {
+        return Reference::plain(conv(0, param));
+    }
+    if let Some(param) = path.strip_prefix("encoder.conv_out.") {
+        return Reference::plain(conv(conv_out_index, param));
+    }
+    if let Some(rest) = path.strip_prefix("encoder.stages.") {
+        let (stage, rest) = rest.split_once('.').unwrap_or((rest, ""));
+        let stage: usize = stage.parse().unwrap_or(usize::MAX);
+        let block = 1 + 3 * stage;
+        if let Some(rest) = rest.strip_prefix("residual.block.") {
+            let (j, param) = rest.split_once('.').unwrap_or((rest, ""));
+            let j: usize = j.parse().unwrap_or(usize::MAX);
+            return Reference::plain(seanet(
+                block,
+                &format!("block.{}.conv.conv.{param}", 2 * j + 1),
+            ));
+        }
+        if let Some(param) = rest.strip_prefix("residual.shortcut.") {
+            return Reference::plain(seanet(block, &format!("shortcut.conv.conv.{param}")));
+        }
+        if let Some(param) = rest.strip_prefix("downsample.") {
+            return Reference::plain(conv(3 + 3 * stage, param));
+        }
+    }
+    if let Some(rest) = path.strip_prefix("encoder.lstm.") {
+        // `{layer}.{gate}.{input|hidden}_transform.{weight|bias}`
+        let parts: Vec<&str> = rest.split('.').collect();
+        if let [layer, gate, transform, param] = parts[..] {
+            let gate = ["input_gate", "forget_gate", "cell_gate", "output_gate"]
+                .iter()
+                .position(|g| *g == gate);
+            let which = if transform == "input_transform" {
+                "ih"
+            } else {
+                "hh"
+            };
+            return Reference {
+                name: seanet(lstm_index, &format!("lstm.{param}_{which}_l{layer}")),
+                gate,
+            };
+        }
+    }
+    let renamed = [
+        ("backbone.pos_blocks.0.", "backbone.pos_net.0."),
+        ("backbone.pos_blocks.1.", "backbone.pos_net.1."),
+        ("backbone.pos_attention.", "backbone.pos_net.2."),
+        ("backbone.pos_blocks.2.", "backbone.pos_net.3."),
+        ("backbone.pos_blocks.3.", "backbone.pos_net.4."),
+        ("backbone.pos_norm.", "backbone.pos_net.5."),
+    ]
+    .iter()
+    .find_map(|(ours, theirs)| {
+        path.strip_prefix(ours)
+            .map(|rest| format!("{theirs}{rest}"))
+    });
+    Reference::plain(renamed.unwrap_or_else(|| path.to_string()))
+}
+
+/// burn's norm layers call their affine parameters gamma and beta; PyTorch's weight and bias.
+/// (Only for norm layers: ConvNeXt's layer scale is called `gamma` on both sides.)
+fn norm_parameter_names(name: String, container: &str) -> String {
+    let is_norm = ["GroupNorm", "LayerNorm", "BatchNorm"]
+        .iter()
+        .any(|n| container.ends_with(n));
+    if !is_norm {
+        return name;
+    }
+    if let Some(stem) = name.strip_suffix(".gamma") {
         format!("{stem}.weight")
-    } else if let Some(stem) = path.strip_suffix(".beta") {
+    } else if let Some(stem) = name.strip_suffix(".beta") {
         format!("{stem}.bias")
     } else {
-        path
+        name
     }
 }
 
@@ -87,6 +189,20 @@ fn checkpoint_key(name: &str, ema: bool) -> String {
         format!("model_ema.{}", name.replace('.', ""))
     } else {
         name.to_string()
+    }
+}
+
+/// Gate `gate` (0 i, 1 f, 2 g, 3 o) of a PyTorch LSTM matrix `[4H, in]` or bias `[4H]`.
+fn gate_rows(data: TensorData, gate: usize) -> TensorData {
+    let rows = data.shape[0] / 4;
+    let device = Default::default();
+    match data.shape.len() {
+        2 => Tensor::<Flex, 2>::from_data(data, &device)
+            .narrow(0, gate * rows, rows)
+            .into_data(),
+        _ => Tensor::<Flex, 1>::from_data(data, &device)
+            .narrow(0, gate * rows, rows)
+            .into_data(),
     }
 }
 
@@ -118,15 +234,14 @@ pub fn import_checkpoint<B: Backend>(
     let (mut missing, mut mismatched) = (Vec::new(), Vec::new());
     for target in &targets {
         let ours = target.full_path();
-        let name = match config.kind() {
-            ModelKind::Image => image_reference_name(&ours),
-            ModelKind::Audio => {
-                return Err(fail(
-                    "importing audio checkpoints is not supported yet".into(),
-                ))
+        let reference = match config {
+            ModelConfig::Image(_) => image_reference(&ours),
+            ModelConfig::Audio(c) => {
+                audio_reference(&ours, c.encoder.ratios.len(), c.encoder.lstm_layers > 0)
             }
         };
-        let key = checkpoint_key(&name, ema);
+        let container = target.container_type();
+        let key = checkpoint_key(&norm_parameter_names(reference.name, &container), ema);
         let Some(source) = state.get(&key) else {
             missing.push(key);
             continue;
@@ -135,7 +250,10 @@ pub fn import_checkpoint<B: Backend>(
             .to_data()
             .map_err(|e| fail(format!("{key}: {e}")))?
             .convert::<f32>();
-        if target.container_type().ends_with("Linear") && ours.ends_with(".weight") {
+        if let Some(gate) = reference.gate {
+            data = gate_rows(data, gate);
+        }
+        if container.ends_with("Linear") && ours.ends_with(".weight") {
             data = transpose(data);
         }
         if data.shape != target.shape {

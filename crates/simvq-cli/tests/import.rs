@@ -1,13 +1,14 @@
-//! A Lightning checkpoint of the reference's image tokenizer (tiny widths, written by
-//! tools/golden_import_image.py from the spec with the reference's module names) imports, and
-//! the imported model reproduces the PyTorch model's tokens exactly and its reconstructions to
-//! 1e-4 — with the EMA weights by default, the raw ones on request.
+//! Lightning checkpoints of the reference's image tokenizer and audio codec (tiny widths, with
+//! the reference's module names; tools/golden_import_image.py and golden_import_audio.py) import,
+//! and the imported models reproduce the PyTorch models' tokens exactly and their
+//! reconstructions to 1e-4 — with the EMA weights by default, the raw ones on request.
 
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
 use serde_json::Value;
+use simvq_audio::{AudioCodecConfig, SeanetConfig, VocosConfig};
 use simvq_cli::{import_checkpoint, load_model, save_model, ModelConfig, Tokenizer};
 use simvq_image::{AutoencoderConfig, ImageTokenizerConfig};
 use simvq_quant::SimVqConfig;
@@ -21,7 +22,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn golden() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture("image_ckpt.json")).unwrap()).unwrap()
+    read_json("image_ckpt.json")
+}
+
+fn read_json(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
 }
 
 /// The fixture's architecture: ch 32, ch_mult [1, 1], one block per level, z 8, K 32.
@@ -132,4 +137,73 @@ fn a_checkpoint_of_another_architecture_is_refused_by_name() {
         err.contains("image_ckpt.ckpt") && err.contains("model_ema.encoderconv_outweight"),
         "{err}"
     );
+}
+
+/// The audio fixture's architecture: SEANet with 4 filters, 16-d codes and a 2-layer LSTM, the
+/// reference's strides; a Vocos backbone 32 wide with 2 ConvNeXt blocks; K 64.
+fn tiny_audio_config() -> ModelConfig {
+    ModelConfig::Audio(AudioCodecConfig::new(
+        SeanetConfig::new().with_filters(4).with_dimension(16),
+        SimVqConfig::new(64, 16),
+        VocosConfig::new()
+            .with_input_channels(16)
+            .with_dim(32)
+            .with_intermediate_dim(64)
+            .with_layers(2),
+    ))
+}
+
+fn assert_audio_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
+    let Tokenizer::Audio(codec) = tokenizer else {
+        panic!("an audio codec");
+    };
+    let golden = read_json("audio_ckpt.json");
+    let device = Default::default();
+    let input: Vec<f32> = numbers(&golden["input"])
+        .iter()
+        .map(|&v| v as f32)
+        .collect();
+    let wave = Tensor::<B, 2>::from_data(TensorData::new(input, [2, 2500]), &device);
+    let tokens = codec.encode(wave).unwrap();
+    let indices: Vec<i64> = tokens
+        .clone()
+        .into_data()
+        .convert::<i64>()
+        .to_vec()
+        .unwrap();
+    let want: Vec<i64> = numbers(&expected["indices"])
+        .iter()
+        .map(|&v| v as i64)
+        .collect();
+    assert_eq!(indices, want, "tokens");
+    let recon: Vec<f32> = codec
+        .decode_indices(tokens)
+        .unwrap()
+        .into_data()
+        .to_vec()
+        .unwrap();
+    let expected = numbers(&expected["reconstruction"]);
+    assert_eq!(recon.len(), expected.len());
+    let worst = recon
+        .iter()
+        .zip(expected)
+        .map(|(g, e)| (f64::from(*g) - e).abs())
+        .fold(0.0, f64::max);
+    assert!(worst <= 1e-4, "reconstruction differs by {worst}");
+}
+
+#[test]
+fn an_audio_checkpoint_imports_with_its_lstm_gates_and_pos_net() {
+    let golden = read_json("audio_ckpt.json");
+    for (ema, set) in [(true, "ema"), (false, "raw")] {
+        let (tokenizer, report) = import_checkpoint::<B>(
+            &fixture("audio_ckpt.ckpt"),
+            &tiny_audio_config(),
+            ema,
+            &Default::default(),
+        )
+        .unwrap();
+        assert_eq!(report.ema, ema);
+        assert_audio_reproduces(&tokenizer, &golden[set]);
+    }
 }
