@@ -9,7 +9,7 @@ use simvq_data::{decode_rgb, load_audio, push_chw, Crop, ImageTransform};
 use simvq_train::{save_png, write_wav};
 
 use crate::error::{CliError, Result};
-use crate::model_file::{ModelInfo, Tokenizer};
+use crate::model_file::{ModelConfig, ModelInfo, Tokenizer};
 use crate::token_file::{Source, TokenFile};
 
 /// How images are prepared for the encoder.
@@ -91,8 +91,8 @@ impl<B: Backend> Model<B> {
     /// The audio codec's sample rate (24 kHz for the reference); 0 for image models.
     pub fn sample_rate(&self) -> u32 {
         match &self.info.config {
-            crate::model_file::ModelConfig::Audio(c) => c.sample_rate as u32,
-            crate::model_file::ModelConfig::Image(_) => 0,
+            ModelConfig::Audio(c) => c.sample_rate as u32,
+            ModelConfig::Image(_) => 0,
         }
     }
 

@@ -11,7 +11,7 @@
 //! transposed, LSTM matrices are split into burn's four gates.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::module::ParamId;
@@ -36,33 +36,46 @@ pub struct ImportReport {
     pub ignored: usize,
 }
 
-/// Reads the `state_dict` of a Lightning checkpoint (or a bare state dict).
-pub fn read_state_dict(path: &Path) -> Result<HashMap<String, TensorSnapshot>> {
-    let fail = |message: String| CliError::ModelFile {
-        path: path.to_path_buf(),
-        message,
-    };
-    if !path.is_file() {
-        return Err(fail("not found".into()));
-    }
-    let reader = PytorchReader::with_top_level_key(path, "state_dict")
-        .or_else(|_| PytorchReader::new(path))
-        .map_err(|e| fail(format!("not a readable PyTorch checkpoint: {e}")))?;
-    Ok(reader.into_tensors())
+/// The tensors of a Lightning checkpoint's `state_dict` (or of a bare state dict), read once
+/// (tensor data stays on disk until used).
+pub struct Checkpoint {
+    path: PathBuf,
+    tensors: HashMap<String, TensorSnapshot>,
 }
 
-/// The number of codes K of a reference checkpoint (rows of its frozen codebook).
-pub fn checkpoint_codebook_size(
-    state: &HashMap<String, TensorSnapshot>,
-    path: &Path,
-) -> Result<usize> {
-    state
-        .get(FROZEN_CODEBOOK)
-        .and_then(|t| t.shape.first().copied())
-        .ok_or_else(|| CliError::ModelFile {
+impl Checkpoint {
+    /// Reads the checkpoint's tensor index.
+    pub fn read(path: &Path) -> Result<Self> {
+        let fail = |message: String| CliError::ModelFile {
             path: path.to_path_buf(),
-            message: format!("no {FROZEN_CODEBOOK}: not a SimVQ checkpoint"),
+            message,
+        };
+        if !path.is_file() {
+            return Err(fail("not found".into()));
+        }
+        let reader = PytorchReader::with_top_level_key(path, "state_dict")
+            .or_else(|_| PytorchReader::new(path))
+            .map_err(|e| fail(format!("not a readable PyTorch checkpoint: {e}")))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            tensors: reader.into_tensors(),
         })
+    }
+
+    /// The number of codes K (rows of the frozen codebook).
+    pub fn codebook_size(&self) -> Result<usize> {
+        self.tensors
+            .get(FROZEN_CODEBOOK)
+            .and_then(|t| t.shape.first().copied())
+            .ok_or_else(|| self.error(format!("no {FROZEN_CODEBOOK}: not a SimVQ checkpoint")))
+    }
+
+    fn error(&self, message: String) -> CliError {
+        CliError::ModelFile {
+            path: self.path.clone(),
+            message,
+        }
+    }
 }
 
 /// Where the reference keeps one of our tensors: a checkpoint name, and for LSTM gates the
@@ -215,16 +228,13 @@ fn transpose(data: TensorData) -> TensorData {
 
 /// Loads a reference checkpoint into a new tokenizer of `config`.
 pub fn import_checkpoint<B: Backend>(
-    path: &Path,
+    checkpoint: &Checkpoint,
     config: &ModelConfig,
     ema: bool,
     device: &B::Device,
 ) -> Result<(Tokenizer<B>, ImportReport)> {
-    let fail = |message: String| CliError::ModelFile {
-        path: path.to_path_buf(),
-        message,
-    };
-    let state = read_state_dict(path)?;
+    let fail = |message: String| checkpoint.error(message);
+    let state = &checkpoint.tensors;
     let mut tokenizer = config.init::<B>(device)?;
     let targets = match &tokenizer {
         Tokenizer::Image(m) => m.collect(None, None, false),

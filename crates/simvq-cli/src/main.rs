@@ -15,8 +15,8 @@ use simvq_data::{FileList, AUDIO_EXTENSIONS, IMAGE_EXTENSIONS};
 use simvq_train::{load_config, AudioTrainConfig, ImageTrainConfig, RunCheckpoint};
 
 use simvq_cli::{
-    checkpoint_codebook_size, import_checkpoint, load_model, read_model_info, read_state_dict,
-    save_model, ImageSize, Model, ModelConfig, ModelKind, TokenFile, Tokenizer, TOKEN_EXTENSION,
+    import_checkpoint, load_model, read_model_info, save_model, Checkpoint, ImageSize, Model,
+    ModelConfig, ModelKind, TokenFile, Tokenizer, TOKEN_EXTENSION,
 };
 
 use crate::backend::{on_backend, BackendKind};
@@ -180,9 +180,8 @@ fn export(run: &Path, ema: bool, out: &Path) -> Result<()> {
 /// `simvq import`.
 fn import(ckpt: &Path, kind: KindArg, config: Option<&Path>, ema: bool, out: &Path) -> Result<()> {
     type B = burn::backend::Flex;
-    let state = read_state_dict(ckpt)?;
-    let k = checkpoint_codebook_size(&state, ckpt)?;
-    drop(state);
+    let checkpoint = Checkpoint::read(ckpt)?;
+    let k = checkpoint.codebook_size()?;
     let config = match (kind, config) {
         (KindArg::Image, None) => ModelConfig::Image(ImageTrainConfig::reference(k).model),
         (KindArg::Audio, None) => ModelConfig::Audio(AudioTrainConfig::reference(k).model),
@@ -193,7 +192,8 @@ fn import(ckpt: &Path, kind: KindArg, config: Option<&Path>, ema: bool, out: &Pa
             ModelConfig::Audio(load_config(path, &AudioTrainConfig::reference(k))?.model)
         }
     };
-    let (tokenizer, report) = import_checkpoint::<B>(ckpt, &config, ema, &Default::default())?;
+    let (tokenizer, report) =
+        import_checkpoint::<B>(&checkpoint, &config, ema, &Default::default())?;
     let weights = if ema { "EMA" } else { "raw" };
     let info = save_model(&tokenizer, &config, &ckpt.display().to_string(), out)?;
     println!(

@@ -9,7 +9,7 @@ use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
 use serde_json::Value;
 use simvq_audio::{AudioCodecConfig, SeanetConfig, VocosConfig};
-use simvq_cli::{import_checkpoint, load_model, save_model, ModelConfig, Tokenizer};
+use simvq_cli::{import_checkpoint, load_model, save_model, Checkpoint, ModelConfig, Tokenizer};
 use simvq_image::{AutoencoderConfig, ImageTokenizerConfig};
 use simvq_quant::SimVqConfig;
 
@@ -89,7 +89,7 @@ fn assert_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
 #[test]
 fn the_ema_weights_import_and_reproduce_the_reference() {
     let (tokenizer, report) = import_checkpoint::<B>(
-        &fixture("image_ckpt.ckpt"),
+        &Checkpoint::read(&fixture("image_ckpt.ckpt")).unwrap(),
         &tiny_config(),
         true,
         &Default::default(),
@@ -108,7 +108,7 @@ fn the_ema_weights_import_and_reproduce_the_reference() {
 #[test]
 fn the_raw_weights_import_on_request() {
     let (tokenizer, report) = import_checkpoint::<B>(
-        &fixture("image_ckpt.ckpt"),
+        &Checkpoint::read(&fixture("image_ckpt.ckpt")).unwrap(),
         &tiny_config(),
         false,
         &Default::default(),
@@ -126,7 +126,7 @@ fn a_checkpoint_of_another_architecture_is_refused_by_name() {
     config.autoencoder = config.autoencoder.with_z_channels(16);
     config.quantizer = SimVqConfig::new(32, 16);
     let err = import_checkpoint::<B>(
-        &fixture("image_ckpt.ckpt"),
+        &Checkpoint::read(&fixture("image_ckpt.ckpt")).unwrap(),
         &ModelConfig::Image(config),
         true,
         &Default::default(),
@@ -197,7 +197,7 @@ fn an_audio_checkpoint_imports_with_its_lstm_gates_and_pos_net() {
     let golden = read_json("audio_ckpt.json");
     for (ema, set) in [(true, "ema"), (false, "raw")] {
         let (tokenizer, report) = import_checkpoint::<B>(
-            &fixture("audio_ckpt.ckpt"),
+            &Checkpoint::read(&fixture("audio_ckpt.ckpt")).unwrap(),
             &tiny_audio_config(),
             ema,
             &Default::default(),
