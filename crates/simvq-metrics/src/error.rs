@@ -63,6 +63,16 @@ pub enum MetricsError {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A signal too short for a metric's analysis window.
+    #[error("{metric} needs at least {needed} samples at its rate, got {samples}")]
+    TooShort {
+        /// The metric.
+        metric: &'static str,
+        /// Samples needed.
+        needed: usize,
+        /// Samples given.
+        samples: usize,
+    },
     /// A report was asked for before any image was added.
     #[error("no images were evaluated")]
     Empty,

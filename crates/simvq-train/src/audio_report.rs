@@ -10,7 +10,7 @@ use image::{Rgb, RgbImage};
 use serde::Serialize;
 use simvq_audio::{AudioCodec, MelSpectrogram};
 use simvq_data::AudioLoader;
-use simvq_metrics::{pesq_wb, stoi, MetricsError};
+use simvq_metrics::{pesq_wb, stoi, vuv_f1_at_rate, Crepe, MetricsError};
 use simvq_quant::CodebookUsage;
 
 use crate::error::{Result, TrainError};
@@ -35,6 +35,12 @@ pub struct AudioEvalReport {
     /// Utterances PESQ could not score (under 0.25 s, or no speech found). The reference's
     /// script would average its error code −1 into the mean instead.
     pub pesq_unscored: usize,
+    /// Mean V/UV F1 (CREPE at 16 kHz) over the utterances where it is defined, when the CREPE
+    /// network was given.
+    pub vuv_f1: Option<f64>,
+    /// Utterances without a V/UV F1: no voiced frame in common, or too short for a CREPE frame
+    /// (the reference skips the former as NaN).
+    pub vuv_unscored: usize,
 }
 
 /// One evaluated utterance: its file, the original and the reconstruction (same length).
@@ -56,11 +62,12 @@ fn as_saved(v: f32) -> f32 {
 }
 
 /// Encodes and decodes up to `limit` utterances (0 = all) of `loader` — whole utterances, one
-/// at a time, as the reference evaluates — and returns the metrics; `visit` sees every pair
-/// (to save or show some, and to count progress).
+/// at a time, as the reference evaluates — and returns the metrics (V/UV F1 when `crepe` is
+/// given); `visit` sees every pair (to save or show some, and to count progress).
 pub fn evaluate_audio<B: Backend>(
     model: &AudioCodec<B>,
     mel: &MelSpectrogram<B>,
+    crepe: Option<&Crepe<B>>,
     loader: &AudioLoader,
     limit: usize,
     device: &B::Device,
@@ -70,6 +77,7 @@ pub fn evaluate_audio<B: Backend>(
     let rate = loader.example().sample_rate;
     let (mut utterances, mut samples, mut mel_sum, mut stoi_sum) = (0, 0, 0.0, 0.0);
     let (mut pesq_sum, mut pesq_scored) = (0.0, 0);
+    let (mut vuv_sum, mut vuv_scored) = (0.0, 0);
     'batches: for index in 0..loader.batches_per_epoch() {
         let batch = loader.batch(0, index)?;
         let width = batch.shape[1];
@@ -107,6 +115,16 @@ pub fn evaluate_audio<B: Backend>(
                 Err(MetricsError::Pesq(_)) => {}
                 Err(other) => return Err(other.into()),
             }
+            if let Some(crepe) = crepe {
+                match vuv_f1_at_rate(crepe, &original, &reconstruction, rate, device) {
+                    Ok(Some(f1)) => {
+                        vuv_sum += f1;
+                        vuv_scored += 1;
+                    }
+                    Ok(None) | Err(MetricsError::TooShort { .. }) => {}
+                    Err(other) => return Err(other.into()),
+                }
+            }
             visit(AudioPair {
                 path: path.clone(),
                 original,
@@ -125,6 +143,12 @@ pub fn evaluate_audio<B: Backend>(
         stoi: stoi_sum / utterances.max(1) as f64,
         pesq: (pesq_scored > 0).then(|| pesq_sum / pesq_scored as f64),
         pesq_unscored: utterances - pesq_scored,
+        vuv_f1: (vuv_scored > 0).then(|| vuv_sum / vuv_scored as f64),
+        vuv_unscored: if crepe.is_some() {
+            utterances - vuv_scored
+        } else {
+            0
+        },
     })
 }
 

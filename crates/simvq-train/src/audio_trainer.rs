@@ -189,6 +189,7 @@ pub fn train_audio<B: AutodiffBackend>(
     let eval = evaluate_audio(
         &trained.ema,
         &mel,
+        None,
         &val,
         config.schedule.eval_examples,
         device,
