@@ -5,7 +5,8 @@ The modules are the reference's own where a package ships them — EnCodec's `SE
 (causal, reflect padding, weight norm, 2-layer LSTM with skip: keys `encoder.model.N…`), Vocos
 0.0.3's `ConvNeXtBlock` and `ISTFTHead` — and written from ../shared/reference/simvq-spec.md §3.3
 where none does: WavTokenizer's `pos_net` (ResnetBlock, AttnBlock, GroupNorm) inside the Vocos
-backbone. SimVQ as in the image fixture. The checkpoint is laid out as Lightning saves it: raw
+backbone. SimVQ as in the image fixture. The checkpoint is laid out as Lightning saves it
+(tools/lightning_fixture.py): raw
 weights, EMA weights under `model_ema.<name without dots>`, a discriminator key to ignore,
 integer-keyed optimizer states.
 
@@ -20,7 +21,6 @@ Writes crates/simvq-cli/tests/fixtures/audio_ckpt.ckpt and audio_ckpt.json.
     /tmp/taenv/bin/python tools/golden_import_audio.py   # torch 2.11, encodec 0.1.1, vocos 0.0.3
 """
 
-import collections
 import importlib
 import json
 import pathlib
@@ -32,6 +32,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from vocos.heads import ISTFTHead
 from vocos.modules import ConvNeXtBlock
+
+from lightning_fixture import save_lightning_checkpoint
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/simvq-cli/tests/fixtures"
 FILTERS, D, DIM, INTERMEDIATE, LAYERS, K = 4, 16, 32, 64, 2, 64
@@ -161,33 +163,10 @@ def main():
               raw.head.out.bias):
         p.add_(0.002 * torch.randn_like(p))
 
-    ema_state = ema.state_dict()
-    distinct = ("quantize.embedding_proj.", "head.out.bias")
-    state = collections.OrderedDict()
-    for name, t in raw.state_dict().items():
-        state[name] = t.clone() if name.startswith(distinct) else ema_state[name]
-    state["loss.dac.discriminators.0.convs.0.0.weight_g"] = torch.ones(4, 1, 1, 1)
-    state["model_ema.decay"] = torch.tensor(0.999)
-    state["model_ema.num_updates"] = torch.tensor(-1, dtype=torch.int)
-    for name, t in ema_state.items():
-        if name.endswith("istft.window"):
-            continue  # a buffer: the EMA tracks parameters only
-        state["model_ema." + name.replace(".", "")] = t
-    ckpt = {
-        "epoch": 0,
-        "global_step": 12,
-        "pytorch-lightning_version": "2.2.0",
-        "state_dict": state,
-        "loops": {},
-        "callbacks": {},
-        "optimizer_states": [{"state": {0: {"step": torch.tensor(12.0)},
-                                        1: {"step": torch.tensor(12.0)}},
-                              "param_groups": [{"lr": 1e-4, "betas": (0.5, 0.9),
-                                                "params": [0, 1]}]}],
-        "lr_schedulers": [],
-    }
     OUT.mkdir(parents=True, exist_ok=True)
-    torch.save(ckpt, OUT / "audio_ckpt.ckpt")
+    save_lightning_checkpoint(
+        OUT / "audio_ckpt.ckpt", raw, ema, ("quantize.embedding_proj.", "head.out.bias"),
+        "loss.dac.discriminators.0.convs.0.0.weight_g", torch.ones(4, 1, 1, 1))
 
     g = torch.Generator().manual_seed(1)
     t = torch.arange(2500) / 24000.0

@@ -7,6 +7,7 @@ GroupNorm(32, eps 1e-6) → swish → bias-free 3×3 convs, `num_res_blocks` mid
 Open-MAGVIT2's `range(self.num_res_blocks)`), bias-free 1×1 `nin_shortcut`,
 stride-2 downsample with bias, Upsampler = conv c→4c + DCR depth-to-space, SimVQ with
 `quantize.embedding` (frozen C) and `quantize.embedding_proj` (W, b). The checkpoint is laid out
+(tools/lightning_fixture.py)
 as Lightning 2.2 saves it: `state_dict` with the raw weights, `model_ema.decay`,
 `model_ema.num_updates` and the EMA weights under `model_ema.<name without dots>`, a
 discriminator key the importer must ignore, optimizer states, loops and callbacks.
@@ -21,13 +22,14 @@ Writes crates/simvq-cli/tests/fixtures/image_ckpt.ckpt and image_ckpt.json.
     /tmp/vqenv/bin/python tools/golden_import_image.py
 """
 
-import collections
 import json
 import pathlib
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from lightning_fixture import save_lightning_checkpoint
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/simvq-cli/tests/fixtures"
 CH, CH_MULT, BLOCKS, Z, K = 32, (1, 1), 1, 8, 32
@@ -172,36 +174,10 @@ def main():
         p.add_(0.05 * torch.randn_like(p))
     raw.quantize.embedding.weight.copy_(ema.quantize.embedding.weight)
 
-    ema_state = ema.state_dict()
-    state = collections.OrderedDict()
-    distinct = ("quantize.embedding_proj.", "decoder.conv_out.")
-    for name, t in raw.state_dict().items():
-        # Shared storage (written once) except where raw and EMA must differ.
-        state[name] = t.clone() if name.startswith(distinct) else ema_state[name]
-    state["loss.discriminator.main.0.weight"] = torch.zeros(4, 3, 4, 4)
-    state["model_ema.decay"] = torch.tensor(0.999)
-    state["model_ema.num_updates"] = torch.tensor(-1, dtype=torch.int)
-    for name, t in ema_state.items():
-        state["model_ema." + name.replace(".", "")] = t
-    ckpt = {
-        "epoch": 0,
-        "global_step": 12,
-        "pytorch-lightning_version": "2.2.0",
-        "state_dict": state,
-        "loops": {"fit_loop": {"state_dict": {}, "epoch_progress": {"total": {"ready": 1}}}},
-        "callbacks": {"ModelCheckpoint{'monitor': None}": {"best_model_path": ""}},
-        # Integer-keyed like a real optimizer state. (Two entries: burn-store 0.21's pickle
-        # reader refuses a dict with a single integer key, pickled with SETITEM.)
-        "optimizer_states": [{"state": {0: {"step": torch.tensor(12.0),
-                                            "exp_avg": torch.zeros(Z, Z)},
-                                        1: {"step": torch.tensor(12.0),
-                                            "exp_avg": torch.zeros(Z)}},
-                              "param_groups": [{"lr": 1e-4, "betas": (0.5, 0.9),
-                                                "params": [0, 1]}]}],
-        "lr_schedulers": [],
-    }
     OUT.mkdir(parents=True, exist_ok=True)
-    torch.save(ckpt, OUT / "image_ckpt.ckpt")
+    save_lightning_checkpoint(
+        OUT / "image_ckpt.ckpt", raw, ema, ("quantize.embedding_proj.", "decoder.conv_out."),
+        "loss.discriminator.main.0.weight", torch.zeros(4, 3, 4, 4))
 
     g = torch.Generator().manual_seed(1)
     x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1

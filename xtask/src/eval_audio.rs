@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use anyhow::Result;
 use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
 use indicatif::ProgressBar;
@@ -14,7 +12,9 @@ use serde::Serialize;
 use simvq_audio::MelSpectrogram;
 use simvq_data::{demo_speech_dir, AudioClip, AudioLoader, FileList};
 use simvq_metrics::{Crepe, CrepeCapacity};
-use simvq_train::{evaluate_audio, load_config, save_wav_pair, AudioEvalReport, AudioTrainConfig};
+use simvq_train::{
+    evaluate_audio, load_config, save_wav_pair, AudioEvalReport, AudioTrainConfig, RunCheckpoint,
+};
 
 use crate::backend::dispatch;
 use crate::eval::{cell, EvalArgs};
@@ -80,7 +80,7 @@ pub fn audio(args: &AudioEvalArgs) -> Result<()> {
     );
     let bar = common.progress(count, "utterances")?;
     let metrics = dispatch!(common.backend, |B, device| {
-        evaluate::<B>(&config, &located.checkpoint, &loader, args, &bar, &device)
+        evaluate::<B>(&config, &located, &loader, args, &bar, &device)
     })?;
     bar.finish_and_clear();
     let output = AudioEvalOutput {
@@ -116,18 +116,14 @@ pub fn audio(args: &AudioEvalArgs) -> Result<()> {
 
 fn evaluate<B: AutodiffBackend>(
     config: &AudioTrainConfig,
-    checkpoint: &Path,
+    located: &RunCheckpoint,
     loader: &AudioLoader,
     args: &AudioEvalArgs,
     bar: &ProgressBar,
     device: &B::Device,
 ) -> Result<AudioEvalReport> {
-    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    let model = config
-        .model
-        .init::<B::InnerBackend>(device)?
-        .load_file(checkpoint.join("ema"), &recorder, device)
-        .with_context(|| format!("loading the EMA weights of {}", checkpoint.display()))?;
+    let model =
+        located.load_weights(config.model.init::<B::InnerBackend>(device)?, "ema", device)?;
     let mel = MelSpectrogram::<B::InnerBackend>::new(&config.loss.mel, device);
     let crepe = match &args.crepe {
         Some(path) => Some(Crepe::load(CrepeCapacity::Full, path, device)?),

@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use anyhow::Result;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use clap::Args;
 use indicatif::ProgressBar;
@@ -15,7 +13,7 @@ use simvq_data::{demo_images_dir, Crop, FileList, ImageLoader, ImageTransform};
 use simvq_metrics::{FidInception, Lpips, LpipsNet};
 use simvq_train::{
     evaluate_images, load_config, save_png_pairs, ImageEvalNetworks, ImageEvalReport,
-    ImageTrainConfig,
+    ImageTrainConfig, RunCheckpoint,
 };
 
 use crate::backend::dispatch;
@@ -95,7 +93,7 @@ pub fn image(args: &ImageEvalArgs) -> Result<()> {
     );
     let bar = common.progress(count, "images")?;
     let metrics = dispatch!(common.backend, |B, device| {
-        evaluate::<B>(&config, &located.checkpoint, &loader, args, &bar, &device)
+        evaluate::<B>(&config, &located, &loader, args, &bar, &device)
     })?;
     bar.finish_and_clear();
     let m = &metrics;
@@ -153,18 +151,14 @@ fn load_networks<B: Backend>(
 
 fn evaluate<B: AutodiffBackend>(
     config: &ImageTrainConfig,
-    checkpoint: &Path,
+    located: &RunCheckpoint,
     loader: &ImageLoader,
     args: &ImageEvalArgs,
     bar: &ProgressBar,
     device: &B::Device,
 ) -> Result<ImageEvalReport> {
-    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    let model = config
-        .model
-        .init::<B::InnerBackend>(device)?
-        .load_file(checkpoint.join("ema"), &recorder, device)
-        .with_context(|| format!("loading the EMA weights of {}", checkpoint.display()))?;
+    let model =
+        located.load_weights(config.model.init::<B::InnerBackend>(device)?, "ema", device)?;
     let networks = load_networks::<B::InnerBackend>(args, device)?;
     let mut saved = 0;
     let (report, _) = evaluate_images(

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::Backend;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -152,20 +151,12 @@ fn export(run: &Path, ema: bool, out: &Path) -> Result<()> {
             ),
         },
     };
-    let weights = located.checkpoint.join(if ema { "ema" } else { "model" });
-    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    let loading = || format!("loading {}.mpk", weights.display());
+    let weights = if ema { "ema" } else { "model" };
     let tokenizer = match config.init::<B>(&device)? {
-        Tokenizer::Image(m) => Tokenizer::Image(
-            m.load_file(&weights, &recorder, &device)
-                .with_context(loading)?,
-        ),
-        Tokenizer::Audio(m) => Tokenizer::Audio(
-            m.load_file(&weights, &recorder, &device)
-                .with_context(loading)?,
-        ),
+        Tokenizer::Image(m) => Tokenizer::Image(located.load_weights(m, weights, &device)?),
+        Tokenizer::Audio(m) => Tokenizer::Audio(located.load_weights(m, weights, &device)?),
     };
-    let source = format!("{}.mpk", weights.display());
+    let source = format!("{}", located.checkpoint.join(weights).display());
     let info = save_model(&tokenizer, &config, &source, out)?;
     println!(
         "wrote {} ({:?}, K = {}, fingerprint {})",

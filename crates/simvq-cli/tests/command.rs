@@ -1,15 +1,12 @@
 //! The `simvq` binary end to end: info, encode a folder, decode the tokens, reconstruct without
 //! touching the inputs, and a wrong model refused with a non-zero exit naming the file.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
-use burn::backend::Flex;
-use simvq_cli::{save_model, ModelConfig};
 use simvq_data::{demo_images_dir, FileList};
-use simvq_image::AutoencoderConfig;
-use simvq_quant::SimVqConfig;
-use simvq_train::ImageTrainConfig;
 
 fn simvq(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_simvq"))
@@ -25,17 +22,7 @@ fn path(p: &Path) -> &str {
 
 /// A tiny random image model (codebook seed `seed`) saved as `dir/name`.
 fn model(dir: &Path, name: &str, seed: u64) -> String {
-    let mut config = ImageTrainConfig::demo().model;
-    config.autoencoder = AutoencoderConfig::new()
-        .with_channels(32)
-        .with_channel_multipliers(vec![1, 2])
-        .with_res_blocks(1)
-        .with_z_channels(8);
-    config.quantizer = SimVqConfig::new(64, 8).with_seed(seed);
-    let config = ModelConfig::Image(config);
-    let tokenizer = config.init::<Flex>(&Default::default()).unwrap();
-    let file = dir.join(name);
-    save_model(&tokenizer, &config, "test", &file).unwrap();
+    let file = common::saved_model(&common::tiny_image_config(64, seed), dir, name);
     path(&file).to_string()
 }
 

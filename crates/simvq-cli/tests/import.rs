@@ -50,40 +50,44 @@ fn numbers(value: &Value) -> Vec<f64> {
         .collect()
 }
 
-fn assert_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
-    let Tokenizer::Image(model) = tokenizer else {
-        panic!("an image tokenizer");
-    };
-    let device = Default::default();
-    let input: Vec<f32> = numbers(&golden()["input"])
-        .iter()
-        .map(|&v| v as f32)
-        .collect();
-    let x = Tensor::<B, 4>::from_data(TensorData::new(input, [2, 3, 16, 16]), &device);
-    let tokens = model.encode(x).unwrap();
-    let indices: Vec<i64> = tokens
-        .clone()
-        .into_data()
-        .convert::<i64>()
-        .to_vec()
-        .unwrap();
+/// The imported model's tokens equal the fixture's and its reconstruction is within 1e-4.
+fn assert_matches(tokens: TensorData, reconstruction: TensorData, expected: &Value) {
+    let tokens: Vec<i64> = tokens.convert::<i64>().to_vec().unwrap();
+    let reconstruction: Vec<f32> = reconstruction.to_vec().unwrap();
     let want: Vec<i64> = numbers(&expected["indices"])
         .iter()
         .map(|&v| v as i64)
         .collect();
-    assert_eq!(indices, want, "tokens");
-    let recon: Vec<f32> = model
-        .decode_indices(tokens)
-        .unwrap()
-        .into_data()
-        .to_vec()
-        .unwrap();
-    let worst = recon
+    assert_eq!(tokens, want, "tokens");
+    let want = numbers(&expected["reconstruction"]);
+    assert_eq!(reconstruction.len(), want.len());
+    let worst = reconstruction
         .iter()
-        .zip(numbers(&expected["reconstruction"]))
+        .zip(want)
         .map(|(g, e)| (f64::from(*g) - e).abs())
         .fold(0.0, f64::max);
     assert!(worst <= 1e-4, "reconstruction differs by {worst}");
+}
+
+/// A fixture's input as f32.
+fn input(golden: &Value) -> Vec<f32> {
+    numbers(&golden["input"])
+        .iter()
+        .map(|&v| v as f32)
+        .collect()
+}
+
+fn assert_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
+    let Tokenizer::Image(model) = tokenizer else {
+        panic!("an image tokenizer");
+    };
+    let x = Tensor::<B, 4>::from_data(
+        TensorData::new(input(&golden()), [2, 3, 16, 16]),
+        &Default::default(),
+    );
+    let tokens = model.encode(x).unwrap();
+    let recon = model.decode_indices(tokens.clone()).unwrap();
+    assert_matches(tokens.into_data(), recon.into_data(), expected);
 }
 
 #[test]
@@ -157,39 +161,13 @@ fn assert_audio_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
     let Tokenizer::Audio(codec) = tokenizer else {
         panic!("an audio codec");
     };
-    let golden = read_json("audio_ckpt.json");
-    let device = Default::default();
-    let input: Vec<f32> = numbers(&golden["input"])
-        .iter()
-        .map(|&v| v as f32)
-        .collect();
-    let wave = Tensor::<B, 2>::from_data(TensorData::new(input, [2, 2500]), &device);
+    let wave = Tensor::<B, 2>::from_data(
+        TensorData::new(input(&read_json("audio_ckpt.json")), [2, 2500]),
+        &Default::default(),
+    );
     let tokens = codec.encode(wave).unwrap();
-    let indices: Vec<i64> = tokens
-        .clone()
-        .into_data()
-        .convert::<i64>()
-        .to_vec()
-        .unwrap();
-    let want: Vec<i64> = numbers(&expected["indices"])
-        .iter()
-        .map(|&v| v as i64)
-        .collect();
-    assert_eq!(indices, want, "tokens");
-    let recon: Vec<f32> = codec
-        .decode_indices(tokens)
-        .unwrap()
-        .into_data()
-        .to_vec()
-        .unwrap();
-    let expected = numbers(&expected["reconstruction"]);
-    assert_eq!(recon.len(), expected.len());
-    let worst = recon
-        .iter()
-        .zip(expected)
-        .map(|(g, e)| (f64::from(*g) - e).abs())
-        .fold(0.0, f64::max);
-    assert!(worst <= 1e-4, "reconstruction differs by {worst}");
+    let recon = codec.decode_indices(tokens.clone()).unwrap();
+    assert_matches(tokens.into_data(), recon.into_data(), expected);
 }
 
 #[test]

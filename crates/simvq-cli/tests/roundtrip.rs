@@ -1,38 +1,21 @@
 //! Model files and token files round-trip, and damaged or mismatched files are refused with a
 //! message that names them.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::tiny_image_config;
 
 use burn::backend::Flex;
 use simvq_cli::{
-    load_model, read_model_info, save_model, CliError, ImageSize, Model, ModelConfig, ModelKind,
-    Source, TokenFile, TOKEN_FORMAT_VERSION,
+    load_model, read_model_info, CliError, ImageSize, Model, ModelConfig, ModelKind, Source,
+    TokenFile, TOKEN_FORMAT_VERSION,
 };
 use simvq_data::{demo_images_dir, demo_speech_dir, FileList};
-use simvq_image::AutoencoderConfig;
-use simvq_quant::SimVqConfig;
-use simvq_train::{AudioTrainConfig, ImageTrainConfig};
+use simvq_train::AudioTrainConfig;
 
 type B = Flex;
-
-fn tiny_image_config(seed: u64) -> ModelConfig {
-    let mut config = ImageTrainConfig::demo().model;
-    config.autoencoder = AutoencoderConfig::new()
-        .with_channels(32)
-        .with_channel_multipliers(vec![1, 2])
-        .with_res_blocks(1)
-        .with_z_channels(8);
-    config.quantizer = SimVqConfig::new(300, 8).with_seed(seed);
-    ModelConfig::Image(config)
-}
-
-/// A freshly initialised model of `config`, saved to `dir/name`.
-fn saved_model(config: &ModelConfig, dir: &Path, name: &str) -> PathBuf {
-    let tokenizer = config.init::<B>(&Default::default()).unwrap();
-    let path = dir.join(name);
-    save_model(&tokenizer, config, "test", &path).unwrap();
-    path
-}
 
 fn loaded(path: &Path) -> Model<B> {
     let (info, tokenizer) = load_model::<B>(path, &Default::default()).unwrap();
@@ -46,8 +29,8 @@ fn first_file(list: FileList) -> PathBuf {
 #[test]
 fn an_image_model_round_trips_and_its_tokens_decode() {
     let dir = tempfile::tempdir().unwrap();
-    let config = tiny_image_config(1);
-    let path = saved_model(&config, dir.path(), "image.safetensors");
+    let config = tiny_image_config(300, 1);
+    let path = common::saved_model(&config, dir.path(), "image.safetensors");
     let info = read_model_info(&path).unwrap();
     assert_eq!(
         (info.config.kind(), info.config.codebook_size()),
@@ -87,13 +70,13 @@ fn an_image_model_round_trips_and_its_tokens_decode() {
 #[test]
 fn tokens_from_another_model_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let first = loaded(&saved_model(
-        &tiny_image_config(1),
+    let first = loaded(&common::saved_model(
+        &tiny_image_config(300, 1),
         dir.path(),
         "a.safetensors",
     ));
-    let second = loaded(&saved_model(
-        &tiny_image_config(2),
+    let second = loaded(&common::saved_model(
+        &tiny_image_config(300, 2),
         dir.path(),
         "b.safetensors",
     ));
@@ -152,7 +135,7 @@ fn damaged_token_files_are_refused() {
 #[test]
 fn edited_or_foreign_model_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let path = saved_model(&tiny_image_config(1), dir.path(), "m.safetensors");
+    let path = common::saved_model(&tiny_image_config(300, 1), dir.path(), "m.safetensors");
     // Flip one byte of the last tensor's data: the fingerprint no longer matches.
     let mut bytes = std::fs::read(&path).unwrap();
     let last = bytes.len() - 3;
@@ -176,7 +159,11 @@ fn edited_or_foreign_model_files_are_refused() {
 fn audio_decodes_to_the_encoded_length() {
     let dir = tempfile::tempdir().unwrap();
     let config = ModelConfig::Audio(AudioTrainConfig::demo().model);
-    let model = loaded(&saved_model(&config, dir.path(), "audio.safetensors"));
+    let model = loaded(&common::saved_model(
+        &config,
+        dir.path(),
+        "audio.safetensors",
+    ));
     let speech = first_file(FileList::audio(demo_speech_dir()).unwrap());
     let device = Default::default();
     let tokens = model

@@ -7,7 +7,7 @@ mod common;
 
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
-use common::{formula_tensor, read_fixture, write_safetensors};
+use common::{formula_tensor, read_fixture, write_formula_tensors};
 use simvq_metrics::{FidInception, MetricsError, INCEPTION_FEATURES};
 
 type B = Flex;
@@ -15,18 +15,9 @@ type B = Flex;
 #[test]
 fn pool_features_match_pytorch_fid() {
     let golden = read_fixture("inception_golden.json");
-    let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = golden["tensors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| {
-            let (shape, values) = formula_tensor(&entry[1]);
-            (entry[0].as_str().unwrap().to_string(), shape, values)
-        })
-        .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pt_inception.safetensors");
-    write_safetensors(&path, &tensors);
+    write_formula_tensors(&golden["tensors"], &path);
     let device = Default::default();
     let net = FidInception::<B>::load(&path, &device).expect("every tensor loads");
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
-use common::{doubles, floats, formula_tensor, read_fixture, write_safetensors};
+use common::{doubles, floats, formula_tensor, read_fixture, write_formula_tensors};
 use serde_json::Value;
 use simvq_metrics::{
     crepe_frames, decode_periodicity, frame_count, silent_frames, voiced_frames, vuv_f1, Crepe,
@@ -24,17 +24,8 @@ fn golden() -> Value {
 /// A CREPE network whose tensors are the fixture's formulas, loaded through a safetensors file
 /// under torchcrepe's key names.
 fn closed_form(capacity: CrepeCapacity, specs: &Value, dir: &Path) -> Crepe<B> {
-    let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = specs
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| {
-            let (shape, values) = formula_tensor(&entry[1]);
-            (entry[0].as_str().unwrap().to_string(), shape, values)
-        })
-        .collect();
     let path = dir.join("crepe.safetensors");
-    write_safetensors(&path, &tensors);
+    write_formula_tensors(specs, &path);
     Crepe::load(capacity, &path, &Default::default()).expect("every tensor loads")
 }
 

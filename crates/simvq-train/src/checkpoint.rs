@@ -3,6 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use burn::tensor::backend::Backend;
+
 use crate::error::{Result, TrainError};
 
 /// Suffix of a checkpoint still being written.
@@ -122,6 +126,23 @@ pub struct RunCheckpoint {
 }
 
 impl RunCheckpoint {
+    /// Loads the checkpoint's `name` weights (`"ema"`, what evaluations use, or `"model"`) into
+    /// `module`, which must have the run's architecture.
+    pub fn load_weights<B: Backend, M: Module<B>>(
+        &self,
+        module: M,
+        name: &str,
+        device: &B::Device,
+    ) -> Result<M> {
+        let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
+        module
+            .load_file(self.checkpoint.join(name), &recorder, device)
+            .map_err(|e| TrainError::Checkpoint {
+                path: self.checkpoint.clone(),
+                message: format!("loading {name}.mpk: {e}"),
+            })
+    }
+
     /// `path` is a run directory (its newest checkpoint is taken) or one of its checkpoints
     /// (`RUN/checkpoints/step-N`).
     pub fn locate(path: &Path) -> Result<Self> {

@@ -85,3 +85,18 @@ pub fn write_safetensors(path: &std::path::Path, tensors: &[(String, Vec<usize>,
         .collect();
     safetensors::serialize_to_file(views, None, path).unwrap();
 }
+
+/// Writes the fixture's `[[name, spec], …]` list of closed-form tensors to a safetensors file
+/// under those names (the network fixtures' weights).
+pub fn write_formula_tensors(specs: &Value, path: &std::path::Path) {
+    let tensors: Vec<(String, Vec<usize>, Vec<f32>)> = specs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            let (shape, values) = formula_tensor(&entry[1]);
+            (entry[0].as_str().unwrap().to_string(), shape, values)
+        })
+        .collect();
+    write_safetensors(path, &tensors);
+}

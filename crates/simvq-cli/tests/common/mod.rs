@@ -1,0 +1,30 @@
+//! Helpers shared by the simvq-cli tests.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+
+use burn::backend::Flex;
+use simvq_cli::{save_model, ModelConfig};
+use simvq_image::AutoencoderConfig;
+use simvq_quant::SimVqConfig;
+use simvq_train::ImageTrainConfig;
+
+/// A small image tokenizer (f = 2) with `codebook_size` codes; `seed` draws its frozen codebook.
+pub fn tiny_image_config(codebook_size: usize, seed: u64) -> ModelConfig {
+    let mut config = ImageTrainConfig::demo().model;
+    config.autoencoder = AutoencoderConfig::new()
+        .with_channels(32)
+        .with_channel_multipliers(vec![1, 2])
+        .with_res_blocks(1)
+        .with_z_channels(8);
+    config.quantizer = SimVqConfig::new(codebook_size, 8).with_seed(seed);
+    ModelConfig::Image(config)
+}
+
+/// A freshly initialised model of `config`, saved as `dir/name`.
+pub fn saved_model(config: &ModelConfig, dir: &Path, name: &str) -> PathBuf {
+    let tokenizer = config.init::<Flex>(&Default::default()).unwrap();
+    let path = dir.join(name);
+    save_model(&tokenizer, config, "test", &path).unwrap();
+    path
+}
