@@ -8,7 +8,9 @@
 use std::path::Path;
 
 use burn::tensor::backend::Backend;
-use burn_store::{ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore};
+use burn_store::{
+    KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
+};
 
 use crate::error::MetricsError;
 
@@ -29,26 +31,24 @@ pub(crate) fn load_weights<B: Backend, M: ModuleSnapshot<B>>(
         return Err(fail("not found".into()));
     }
     let expected = module.collect(None, None, false).len();
-    let is_safetensors = path.extension().is_some_and(|e| e == "safetensors");
-    let result = if is_safetensors {
-        let store = SafetensorsStore::from_file(path)
+    let remapper =
+        KeyRemapper::from_pattern_iter(remaps.iter().map(|(f, t)| (f.as_str(), t.as_str())))
+            .map_err(|e| fail(format!("bad key pattern: {e}")))?;
+    let result = if path.extension().is_some_and(|e| e == "safetensors") {
+        let mut store = SafetensorsStore::from_file(path)
             .with_from_adapter(PyTorchToBurnAdapter)
+            .remap(remapper)
             .validate(true)
             .allow_partial(true);
-        let mut store = remaps.iter().fold(store, |store, (from, to)| {
-            store.with_key_remapping(from, to)
-        });
         module
             .load_from(&mut store)
             .map_err(|e| fail(e.to_string()))?
     } else {
-        let store = PytorchStore::from_file(path)
+        let mut store = PytorchStore::from_file(path)
             .map_indices_contiguous(false)
+            .remap(remapper)
             .validate(true)
             .allow_partial(true);
-        let mut store = remaps.iter().fold(store, |store, (from, to)| {
-            store.with_key_remapping(from, to)
-        });
         module
             .load_from(&mut store)
             .map_err(|e| fail(e.to_string()))?

@@ -2,10 +2,11 @@
 //! summed over images ÷ images; Inception statistics over the whole set), and saves the
 //! originals and reconstructions it scored.
 
+mod common;
+
 use burn::backend::Flex;
 use burn::tensor::Tensor;
 use simvq_data::{demo_images_dir, Crop, FileList, ImageLoader, ImageTransform};
-use simvq_image::AutoencoderConfig;
 use simvq_metrics::{
     frechet_distance, FeatureStatistics, FidInception, Lpips, LpipsNet, INCEPTION_FEATURES,
 };
@@ -22,11 +23,7 @@ fn values(t: Tensor<B, 2>) -> Vec<f32> {
 fn lpips_and_rfid_accumulate_over_the_whole_set() {
     let device = Default::default();
     let mut config = ImageTrainConfig::demo();
-    config.model.autoencoder = AutoencoderConfig::new()
-        .with_channels(32)
-        .with_channel_multipliers(vec![1, 2])
-        .with_res_blocks(1)
-        .with_z_channels(8);
+    config.model.autoencoder = common::tiny_autoencoder();
     config.model.quantizer = SimVqConfig::new(64, 8);
     let model = config.model.init::<B>(&device).unwrap();
     let loader = ImageLoader::new(

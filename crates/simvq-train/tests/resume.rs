@@ -7,7 +7,6 @@ use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
 use simvq_data::demo_images_dir;
-use simvq_image::AutoencoderConfig;
 use simvq_quant::SimVqConfig;
 use simvq_train::{
     train_image, CheckpointDir, ImageTrainConfig, NonFinitePolicy, RunOptions, TrainError,
@@ -22,11 +21,7 @@ static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// A tokenizer small enough to train for a few steps in a test.
 fn tiny_config(steps: usize) -> ImageTrainConfig {
     let mut config = ImageTrainConfig::demo();
-    config.model.autoencoder = AutoencoderConfig::new()
-        .with_channels(32)
-        .with_channel_multipliers(vec![1, 2])
-        .with_res_blocks(1)
-        .with_z_channels(8);
+    config.model.autoencoder = common::tiny_autoencoder();
     config.model.quantizer = SimVqConfig::new(64, 8);
     config.discriminator.base_channels = 8;
     config.discriminator.layers = 2;

@@ -1,4 +1,5 @@
 //! Helpers shared by the training tests.
+#![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +7,7 @@ use burn::backend::Flex;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::{backend::Backend, Tensor};
+use simvq_image::AutoencoderConfig;
 use simvq_train::RunOptions;
 
 /// A run on `data` (train and val) writing to `out`, without a progress bar, on one device.
@@ -46,4 +48,13 @@ pub fn checkpoint_weights<M: Module<Flex>>(module: M, path: &Path) -> Vec<Vec<f3
         .load_file(path, &recorder, &Default::default())
         .unwrap();
     module_weights(&loaded)
+}
+
+/// An image autoencoder small enough to train or evaluate in a test (f = 2, 8-d codes).
+pub fn tiny_autoencoder() -> AutoencoderConfig {
+    AutoencoderConfig::new()
+        .with_channels(32)
+        .with_channel_multipliers(vec![1, 2])
+        .with_res_blocks(1)
+        .with_z_channels(8)
 }
