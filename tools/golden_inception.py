@@ -14,21 +14,14 @@ Writes crates/simvq-metrics/tests/fixtures/inception_golden.json.
 """
 
 import json
-import math
 import pathlib
 
-import numpy as np
 import torch
 from pytorch_fid import inception as pfid
 
+from closed_form import formula, set_closed_form
+
 OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/simvq-metrics/tests/fixtures"
-
-
-def formula(shape, salt, amplitude, offset=0.0):
-    """offset + amplitude · sin(0.37·i + salt) over the row-major flat index i, in f64."""
-    n = int(np.prod(shape))
-    i = np.arange(n, dtype=np.float64)
-    return (offset + amplitude * np.sin(0.37 * i + salt)).astype(np.float32).reshape(shape)
 
 
 def fid_inception_without_download():
@@ -49,23 +42,8 @@ def fid_inception_without_download():
 def main():
     torch.set_grad_enabled(False)
     net = fid_inception_without_download()
-    tensors = []
-    for k, (name, t) in enumerate(net.state_dict().items()):
-        if name.endswith("num_batches_tracked") or name.startswith("fc."):
-            continue  # not read by the feature extractor
-        if name.endswith("conv.weight"):
-            spec = {"amplitude": 2.0 / math.sqrt(t[0].numel()), "offset": 0.0}
-        elif name.endswith("bn.weight"):
-            spec = {"amplitude": 0.1, "offset": 1.0}
-        elif name.endswith("bn.running_var"):
-            spec = {"amplitude": 0.3, "offset": 1.0}
-        elif name.endswith("bn.bias") or name.endswith("bn.running_mean"):
-            spec = {"amplitude": 0.05, "offset": 0.0}
-        else:
-            raise ValueError(name)
-        spec.update({"salt": float(k), "shape": list(t.shape)})
-        t.copy_(torch.from_numpy(formula(t.shape, spec["salt"], spec["amplitude"], spec["offset"])))
-        tensors.append([name, spec])
+    # The classifier (fc.*) is not read by the feature extractor.
+    tensors = set_closed_form(net, skip=lambda name: name.startswith("fc."))
     # The wrapper the reference evaluates with, around exactly these weights.
     pfid.fid_inception_v3 = lambda: net
     model = pfid.InceptionV3([pfid.InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval()

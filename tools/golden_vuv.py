@@ -18,7 +18,6 @@ Writes crates/simvq-metrics/tests/fixtures/vuv_golden.json.
 """
 
 import json
-import math
 import pathlib
 
 import librosa
@@ -27,38 +26,15 @@ import torch
 import torchaudio
 import torchcrepe
 
+from closed_form import formula, set_closed_form
+
 OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/simvq-metrics/tests/fixtures"
-
-
-def formula(shape, salt, amplitude, offset=0.0):
-    n = int(np.prod(shape))
-    i = np.arange(n, dtype=np.float64)
-    return (offset + amplitude * np.sin(0.37 * i + salt)).astype(np.float32).reshape(shape)
 
 
 def closed_form_crepe(capacity):
     """A torchcrepe network with every tensor from `formula`, and the list of specs."""
     model = torchcrepe.Crepe(capacity).eval()
-    specs = []
-    for k, (name, t) in enumerate(model.state_dict().items()):
-        if name.endswith("num_batches_tracked"):
-            continue
-        if name.endswith("_BN.weight"):
-            spec = {"amplitude": 0.1, "offset": 1.0}
-        elif name.endswith("running_var"):
-            spec = {"amplitude": 0.3, "offset": 1.0}
-        elif name.endswith("_BN.bias") or name.endswith("running_mean"):
-            spec = {"amplitude": 0.05, "offset": 0.0}
-        elif name.endswith("weight"):
-            fan_in = t[0].numel()
-            spec = {"amplitude": 2.0 / math.sqrt(fan_in), "offset": 0.0}
-        else:  # conv and classifier biases
-            spec = {"amplitude": 0.05, "offset": 0.0}
-        spec.update({"salt": float(k), "shape": list(t.shape)})
-        with torch.no_grad():
-            t.copy_(torch.from_numpy(formula(t.shape, spec["salt"], spec["amplitude"],
-                                             spec["offset"])))
-        specs.append([name, spec])
+    specs = set_closed_form(model)
     return model, specs
 
 
