@@ -1,6 +1,6 @@
 """Golden values for simvq-metrics' wide-band PESQ, from the `pesq` Python package 0.0.4 (the
 ITU-T P.862.2 C code the reference evaluates with: fs 16000, mode "wb"), on the two demo
-utterances (16 kHz CMU ARCTIC, crates/simvq-data/demo/speech) against closed-form
+utterances (16 kHz CMU ARCTIC, crates/simvq-data/tests/fixtures/arctic) against closed-form
 degradations, all as 16-bit PCM so both sides score the same samples.
 
     /tmp/taenv/bin/pip install pesq==0.0.4 soundfile
@@ -15,7 +15,7 @@ import pesq
 import soundfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SPEECH = ROOT / "crates/simvq-data/demo/speech"
+SPEECH = ROOT / "crates/simvq-data/tests/fixtures/arctic"
 OUT = ROOT / "crates/simvq-metrics/tests/fixtures"
 
 

@@ -43,11 +43,19 @@ struct AudioEvalOutput {
     not_computed: Vec<&'static str>,
 }
 
-/// The test files of `--data`.
+/// The test files of `--data`: its `test-other.txt` manifest, its `val/` folder, or all of it
+/// (default: the built-in speech's validation speakers).
 fn test_files(data: Option<&Path>) -> Result<(PathBuf, FileList)> {
     let path = data.map_or_else(demo_speech_dir, Path::to_path_buf);
     let manifest = path.join("test-other.txt");
-    let source = if manifest.is_file() { manifest } else { path };
+    let source = if manifest.is_file() {
+        manifest
+    } else if path.join("val").is_dir() {
+        // A folder with a held-out split (the built-in data): its validation speakers.
+        path.join("val")
+    } else {
+        path
+    };
     let files = FileList::audio_source(&source)?;
     Ok((source, files))
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use simvq_data::{demo_images_dir, demo_speech_dir};
 use simvq_train::{
     load_config, train_audio, train_image, AudioRunReport, AudioTrainConfig, ImageRunReport,
-    ImageTrainConfig, RunOptions,
+    ImageTrainConfig, RunOptions, SplitEval, SplitMetrics,
 };
 
 use crate::backend::{dispatch, BackendKind};
@@ -179,18 +179,36 @@ fn print_run<E>(report: &simvq_train::RunReport<E>, out: &Path) {
     println!("metrics: {}", out.join("metrics.json").display());
 }
 
+/// The two evaluated splits, named for the reader (with a warning when nothing was held out).
+fn splits<E>(eval: &SplitEval<E>) -> [(&'static str, &SplitMetrics<E>); 2] {
+    let validation = if eval.validation.held_out {
+        "the VALIDATION split"
+    } else {
+        "the validation data (NOT held out: the training data again)"
+    };
+    [
+        (validation, &eval.validation),
+        ("the TRAINING split", &eval.training),
+    ]
+}
+
 fn print_image_summary(report: &ImageRunReport, out: &Path) {
     print_run(report, out);
     if let Some(eval) = &report.eval {
-        println!(
-            "EMA weights on {} validation images: utilization {:.1}%  perplexity {:.0}  \
-             PSNR {:.2} dB  SSIM {:.1}",
-            eval.images,
-            100.0 * eval.utilization,
-            eval.perplexity,
-            eval.psnr,
-            100.0 * eval.ssim
-        );
+        for (split, part) in splits(eval) {
+            let e = &part.metrics;
+            println!(
+                "EMA weights on {split} ({} images of {}): utilization {:.1}%  perplexity {:.0}  \
+                 PSNR {:.2} dB (per image {:.2})  SSIM {:.1}",
+                e.images,
+                part.source,
+                100.0 * e.utilization,
+                e.perplexity,
+                e.psnr,
+                e.psnr_per_image,
+                100.0 * e.ssim
+            );
+        }
     }
     println!(
         "grid (originals above reconstructions): {}",
@@ -201,17 +219,21 @@ fn print_image_summary(report: &ImageRunReport, out: &Path) {
 fn print_audio_summary(report: &AudioRunReport, out: &Path) {
     print_run(report, out);
     if let Some(eval) = &report.eval {
-        println!(
-            "EMA weights on {} utterances ({:.1} s): utilization {:.1}%  perplexity {:.0}  \
-             log-mel L1 {:.3}  STOI {:.3}  PESQ {}",
-            eval.utterances,
-            eval.seconds,
-            100.0 * eval.utilization,
-            eval.perplexity,
-            eval.mel_l1,
-            eval.stoi,
-            eval.pesq.map_or("—".into(), |p| format!("{p:.3}"))
-        );
+        for (split, part) in splits(eval) {
+            let e = &part.metrics;
+            println!(
+                "EMA weights on {split} ({} utterances, {:.1} s, of {}): utilization {:.1}%  \
+                 perplexity {:.0}  log-mel L1 {:.3}  STOI {:.3}  PESQ {}",
+                e.utterances,
+                e.seconds,
+                part.source,
+                100.0 * e.utilization,
+                e.perplexity,
+                e.mel_l1,
+                e.stoi,
+                e.pesq.map_or("—".into(), |p| format!("{p:.3}"))
+            );
+        }
     }
     println!(
         "originals and reconstructions: {}",

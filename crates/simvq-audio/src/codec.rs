@@ -134,11 +134,19 @@ impl<B: Backend> AudioCodec<B> {
         })
     }
 
-    /// Waveforms `[B, L]` → tokens `[B, ceil(L / hop)]`.
-    pub fn encode(&self, wave: Tensor<B, 2>) -> Result<Tensor<B, 2, Int>, AudioError> {
+    /// The encoder's latents of `wave` before quantization, one row per frame:
+    /// `[B·ceil(L / hop), D]`, batch-major.
+    pub fn latents(&self, wave: Tensor<B, 2>) -> Result<Tensor<B, 2>, AudioError> {
         let latent = self.encode_latent(wave)?;
         let [b, d, t] = latent.dims();
-        let flat = latent.swap_dims(1, 2).reshape([b * t, d]);
+        Ok(latent.swap_dims(1, 2).reshape([b * t, d]))
+    }
+
+    /// Waveforms `[B, L]` → tokens `[B, ceil(L / hop)]`.
+    pub fn encode(&self, wave: Tensor<B, 2>) -> Result<Tensor<B, 2, Int>, AudioError> {
+        let [b, _] = wave.dims();
+        let flat = self.latents(wave)?;
+        let t = flat.dims()[0] / b.max(1);
         Ok(self.quantizer.codebook().nearest(flat).reshape([b, t]))
     }
 

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use simvq_data::{demo_images_dir, FileList};
+use simvq_data::FileList;
 
 fn simvq(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_simvq"))
@@ -40,7 +40,7 @@ fn count(dir: &Path, extension: &str) -> usize {
 fn encode_decode_and_reconstruct_a_folder() {
     let dir = tempfile::tempdir().unwrap();
     let model = model(dir.path(), "m.safetensors", 1);
-    let photos = demo_images_dir();
+    let photos = common::few_photos(dir.path(), 5);
     let images = FileList::images(&photos).unwrap();
     let photos_count = images.len();
 
@@ -122,7 +122,7 @@ fn tokens_decoded_with_another_model_fail_by_name() {
     let first = model(dir.path(), "a.safetensors", 1);
     let second = model(dir.path(), "b.safetensors", 2);
     let tokens = dir.path().join("tokens");
-    let photos = demo_images_dir();
+    let photos = common::few_photos(dir.path(), 3);
     let out = simvq(&[
         "encode",
         "--model",

@@ -32,6 +32,11 @@ pub enum Crop {
     Random,
     /// Centred (evaluation; torchvision `CenterCrop`).
     Center,
+    /// A uniformly random `size × size` patch of the image as stored, without resizing it
+    /// (unless its shorter side is below `size`, when it is resized as for `Random`). Small
+    /// demo runs use it: many different patches of each photo at its own scale, instead of
+    /// the same downscaled photo every epoch.
+    RandomPatch,
 }
 
 /// Shorter side to `size`, then a `size × size` crop.
@@ -77,14 +82,19 @@ impl ImageTransform {
 
     /// Resizes and crops `image`; `rng` places a random crop.
     pub fn apply(&self, image: &RgbImage, rng: &mut StdRng) -> RgbImage {
-        let (w, h) = self.resized_dims(image.width(), image.height());
+        let keep = self.crop == Crop::RandomPatch && image.width().min(image.height()) >= self.size;
+        let (w, h) = if keep {
+            image.dimensions()
+        } else {
+            self.resized_dims(image.width(), image.height())
+        };
         let resized = if (w, h) == image.dimensions() {
             image.clone()
         } else {
             resize_bilinear_like_pil(image, w, h)
         };
         let (top, left) = match self.crop {
-            Crop::Random => (
+            Crop::Random | Crop::RandomPatch => (
                 rng.random_range(0..=h - self.size),
                 rng.random_range(0..=w - self.size),
             ),

@@ -41,14 +41,16 @@ pub use loader::{Example, Loader, Prefetcher, SkippedFile};
 pub use resample::resample;
 pub use resize::resize_bilinear_like_pil;
 
-/// The built-in demo photographs (seven public-domain/CC0 photos from scikit-image's wheel;
-/// see `demo/images/LICENSE.md`), shipped with this crate's sources.
+/// The built-in demo photographs: 64² crops of 42 CC0, public-domain and CC-BY-SA photos in
+/// `train/` (400) and `val/` (100), split by source photo (see `demo/images/LICENSE.md` and
+/// `manifest.tsv`), shipped with this crate's sources.
 pub fn demo_images_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/images")
 }
 
-/// The built-in demo speech (two CMU ARCTIC utterances, 16 kHz; see `demo/speech/LICENSE.md`),
-/// shipped with this crate's sources.
+/// The built-in demo speech: 15 speakers of real recorded speech, 166 s from 9 speakers in
+/// `train/` and 64 s from 6 others in `val/` (see `demo/speech/LICENSE.md` and
+/// `manifest.tsv`), shipped with this crate's sources.
 pub fn demo_speech_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/speech")
 }

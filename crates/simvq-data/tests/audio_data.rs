@@ -181,11 +181,16 @@ fn crops_are_random_windows_and_short_clips_are_tiled() {
     assert!(starts.len() > 100, "starts vary: {}", starts.len());
 }
 
+/// Two CMU ARCTIC utterances kept as fixtures (16 kHz WAV, 64,000 and 49,520 samples).
+fn arctic() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/arctic")
+}
+
 #[test]
 fn the_loader_serves_one_second_crops_at_24_khz_and_skips_bad_files() {
     let dir = tempfile::tempdir().unwrap();
     for file in ["arctic_a0007.wav", "arctic_a0009.wav"] {
-        std::fs::copy(demo_speech_dir().join(file), dir.path().join(file)).unwrap();
+        std::fs::copy(arctic().join(file), dir.path().join(file)).unwrap();
     }
     std::fs::write(dir.path().join("broken.wav"), b"RIFF....WAVEjunk").unwrap();
     let files = FileList::audio(dir.path()).unwrap();
@@ -222,7 +227,7 @@ fn the_loader_serves_one_second_crops_at_24_khz_and_skips_bad_files() {
     assert_eq!(batch.lengths, [96_000, 74_280]);
     assert_eq!(batch.shape, [2, 96_000]);
     assert!(batch.samples[96_000 + 74_280..].iter().all(|&v| v == 0.0));
-    let direct = load_audio(&demo_speech_dir().join("arctic_a0009.wav"), 24_000).unwrap();
+    let direct = load_audio(&arctic().join("arctic_a0009.wav"), 24_000).unwrap();
     assert_eq!(&batch.samples[96_000..96_000 + 74_280], &direct[..]);
 }
 

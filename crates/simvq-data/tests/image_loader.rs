@@ -93,8 +93,8 @@ fn missing_and_empty_folders_are_clear_errors() {
 
 #[test]
 fn order_and_crops_are_a_function_of_seed_and_epoch() {
-    let folder = FileList::images(demo_images_dir()).unwrap();
-    assert_eq!(folder.len(), 7);
+    let folder = FileList::images(demo_images_dir().join("val")).unwrap();
+    assert_eq!(folder.len(), 100);
     let transform = ImageTransform {
         size: 32,
         crop: Crop::Random,
@@ -102,22 +102,22 @@ fn order_and_crops_are_a_function_of_seed_and_epoch() {
     let a = ImageLoader::new(folder.clone(), transform, 3, true, 42).unwrap();
     let b = ImageLoader::new(folder.clone(), transform, 3, true, 42).unwrap();
     let c = ImageLoader::new(folder, transform, 3, true, 43).unwrap();
-    assert_eq!(a.batches_per_epoch(), 3);
+    assert_eq!(a.batches_per_epoch(), 34);
     assert_eq!(a.epoch_order(5), b.epoch_order(5));
     assert_ne!(a.epoch_order(0), a.epoch_order(1), "reshuffled each epoch");
     assert_ne!(a.epoch_order(0), c.epoch_order(0), "seeded");
     let mut order = a.epoch_order(3);
     order.sort();
-    assert_eq!(order, (0..7).collect::<Vec<_>>(), "a permutation");
+    assert_eq!(order, (0..100).collect::<Vec<_>>(), "a permutation");
     let (x, y) = (a.batch(2, 1).unwrap(), b.batch(2, 1).unwrap());
     assert_eq!(x.paths, y.paths);
     assert_eq!(x.pixels, y.pixels, "same crops");
-    assert_eq!(a.batch(2, 2).unwrap().shape[0], 1, "short last batch");
+    assert_eq!(a.batch(2, 33).unwrap().shape[0], 1, "short last batch");
 }
 
 #[test]
 fn prefetched_batches_are_the_steps_batches_in_order() {
-    let folder = FileList::images(demo_images_dir()).unwrap();
+    let folder = FileList::images(demo_images_dir().join("val")).unwrap();
     let transform = ImageTransform {
         size: 16,
         crop: Crop::Random,
@@ -131,4 +131,27 @@ fn prefetched_batches_are_the_steps_batches_in_order() {
         assert_eq!(ahead.paths, direct.paths, "step {step}");
         assert_eq!(ahead.pixels, direct.pixels, "step {step}");
     }
+}
+
+#[test]
+fn a_random_patch_is_cut_at_the_stored_resolution() {
+    let image = image::RgbImage::from_fn(40, 24, |x, y| image::Rgb([x as u8, y as u8, 7]));
+    let patch = ImageTransform {
+        size: 16,
+        crop: Crop::RandomPatch,
+    };
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(3);
+    let mut offsets = std::collections::BTreeSet::new();
+    for _ in 0..20 {
+        let out = patch.apply(&image, &mut rng);
+        assert_eq!(out.dimensions(), (16, 16));
+        // Not resized: neighbouring pixels differ by exactly one step, as in the original.
+        let [left, top, _] = out.get_pixel(0, 0).0;
+        assert_eq!(out.get_pixel(15, 15).0, [left + 15, top + 15, 7]);
+        offsets.insert((left, top));
+    }
+    assert!(offsets.len() > 5, "patches at many places: {offsets:?}");
+    // An image smaller than the patch is resized first, as Crop::Random does.
+    let small = image::RgbImage::from_pixel(8, 12, image::Rgb([9, 9, 9]));
+    assert_eq!(patch.apply(&small, &mut rng).dimensions(), (16, 16));
 }

@@ -83,15 +83,23 @@ impl<B: Backend> ImageTokenizer<B> {
         })
     }
 
-    /// Images `[B, C, H, W]` → tokens `[B, H/f, W/f]`.
-    pub fn encode(&self, images: Tensor<B, 4>) -> Result<Tensor<B, 3, Int>> {
+    /// The encoder's latents of `images` before quantization, one row per token position:
+    /// `[B·(H/f)·(W/f), D]` in row-major token order.
+    pub fn latents(&self, images: Tensor<B, 4>) -> Result<Tensor<B, 2>> {
         self.check_images(&images)?;
         let latent = self.encoder.forward(images);
         let [b, d, h, w] = latent.dims();
-        let flat = latent.permute([0, 2, 3, 1]).reshape([b * h * w, d]);
+        Ok(latent.permute([0, 2, 3, 1]).reshape([b * h * w, d]))
+    }
+
+    /// Images `[B, C, H, W]` → tokens `[B, H/f, W/f]`.
+    pub fn encode(&self, images: Tensor<B, 4>) -> Result<Tensor<B, 3, Int>> {
+        let [b, _, h, w] = images.dims();
+        let f = self.downsample_factor;
+        let flat = self.latents(images)?;
         // Inference needs no loss: search the projected codebook directly.
         let indices = self.quantizer.codebook().nearest(flat);
-        Ok(indices.reshape([b, h, w]))
+        Ok(indices.reshape([b, h / f, w / f]))
     }
 
     /// Tokens `[B, h, w]` → images `[B, C, h·f, w·f]` clamped to `[-1, 1]`. Codes are looked up

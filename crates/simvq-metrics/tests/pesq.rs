@@ -45,7 +45,7 @@ fn degrade(pcm: &[i16], how: &str) -> Vec<i16> {
 
 fn speech(name: &str) -> Vec<i16> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../simvq-data/demo/speech")
+        .join("../simvq-data/tests/fixtures/arctic")
         .join(name);
     let mut reader = hound::WavReader::open(path).unwrap();
     assert_eq!(reader.spec().sample_rate, 16_000);

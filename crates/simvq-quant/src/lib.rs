@@ -67,6 +67,7 @@
 
 mod any;
 mod codebook;
+mod data_init;
 mod ema_vq;
 mod error;
 mod estimator;

@@ -7,7 +7,7 @@ use simvq_audio::{
 };
 use simvq_quant::SimVqConfig;
 
-use crate::image_config::{NonFinitePolicy, ScheduleSettings};
+use crate::image_config::{CodebookInit, NonFinitePolicy, ScheduleSettings};
 use crate::optimizer::OptimizerSettings;
 
 /// Audio data settings.
@@ -62,6 +62,9 @@ impl AudioTrainConfig {
                 checkpoint_every: 2_772,
                 keep_checkpoints: 3,
                 on_non_finite: NonFinitePolicy::Stop,
+                codebook_init: CodebookInit::Random,
+                codebook_refit_steps: 0,
+                codebook_refit_rate: 1.0,
                 eval_examples: 0,
                 saved_examples: 4,
             },
@@ -118,6 +121,9 @@ impl AudioTrainConfig {
                 checkpoint_every: 100,
                 keep_checkpoints: 2,
                 on_non_finite: NonFinitePolicy::Stop,
+                codebook_init: CodebookInit::Random,
+                codebook_refit_steps: 0,
+                codebook_refit_rate: 1.0,
                 eval_examples: 0,
                 saved_examples: 2,
             },

@@ -4,6 +4,7 @@
 //! utterances, WAV pairs and a mel-spectrogram PNG.
 
 use std::ops::Range;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,9 +25,10 @@ use crate::gan_loop::{
     finish, prepare_run_dir, progress_bar, run_gan, scalars, GanTask, LoopSettings, RunOptions,
     RunReport, ShardStep,
 };
+use crate::split_eval::SplitEval;
 
 /// The outcome of an audio run.
-pub type AudioRunReport = RunReport<AudioEvalReport>;
+pub type AudioRunReport = RunReport<SplitEval<AudioEvalReport>>;
 
 /// The codec's step.
 struct AudioTask<B: AutodiffBackend> {
@@ -110,6 +112,27 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
             ]),
         })
     }
+
+    fn latents(
+        &self,
+        codec: &AudioCodec<B>,
+        batch: &AudioBatch,
+        device: &B::Device,
+    ) -> Result<Tensor<B, 2>> {
+        let wave =
+            Tensor::<B, 2>::from_data(TensorData::new(batch.samples.clone(), batch.shape), device);
+        Ok(codec.latents(wave)?.detach())
+    }
+
+    fn fit_codebook(
+        &self,
+        mut codec: AudioCodec<B>,
+        latents: Tensor<B, 2>,
+        rate: f64,
+    ) -> Result<AudioCodec<B>> {
+        codec.quantizer = codec.quantizer.move_towards_latents(latents, rate)?;
+        Ok(codec)
+    }
 }
 
 /// Trains the codec of `config` on `device`, writing everything under `options.out_dir`:
@@ -147,16 +170,7 @@ pub fn train_audio<B: AutodiffBackend>(
         true,
         config.data.seed,
     )?);
-    let val = AudioLoader::new(
-        FileList::audio_source(&options.val)?,
-        AudioClip {
-            sample_rate,
-            length: None,
-        },
-        1,
-        false,
-        config.data.seed,
-    )?;
+    let val = whole_utterances(&options.val, sample_rate, config.data.seed)?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);
     let task = AudioTask {
@@ -186,7 +200,7 @@ pub fn train_audio<B: AutodiffBackend>(
     }
     let mel = MelSpectrogram::<B::InnerBackend>::new(&config.loss.mel, device);
     let mut pairs = Vec::new();
-    let eval = evaluate_audio(
+    let validation = evaluate_audio(
         &trained.ema,
         &mel,
         None,
@@ -202,5 +216,34 @@ pub fn train_audio<B: AutodiffBackend>(
     )?;
     save_wav_pairs(&pairs, &out.join("samples"), sample_rate)?;
     save_mel_png(&pairs, &mel, &out.join("mels.png"), device)?;
+    let training = evaluate_audio(
+        &trained.ema,
+        &mel,
+        None,
+        &whole_utterances(&options.train, sample_rate, config.data.seed)?,
+        validation.utterances,
+        device,
+        |_| Ok(()),
+    )?;
+    let protocol = "end-of-training check, not the Table 2 protocol of `cargo xtask eval audio` \
+                    (which also clips to ±0.99 at 16 bits and scores V/UV F1): EMA weights; \
+                    whole utterances at batch 1; utilization over these utterances' tokens; \
+                    log-mel L1, STOI and wide-band PESQ (16 kHz)"
+        .to_string();
+    let eval = SplitEval::new(protocol, options, validation, training);
     finish(trained.state, Some(eval), started, trained.checkpoint, out)
+}
+
+/// Whole utterances of `source` at `sample_rate`, in order, one per batch.
+fn whole_utterances(source: &Path, sample_rate: u32, seed: u64) -> Result<AudioLoader> {
+    Ok(AudioLoader::new(
+        FileList::audio_source(source)?,
+        AudioClip {
+            sample_rate,
+            length: None,
+        },
+        1,
+        false,
+        seed,
+    )?)
 }

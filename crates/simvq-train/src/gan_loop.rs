@@ -29,7 +29,7 @@ use crate::checkpoint::CheckpointDir;
 use crate::config_file::to_toml;
 use crate::ema::WeightEma;
 use crate::error::{Result, TrainError};
-use crate::image_config::{NonFinitePolicy, ScheduleSettings};
+use crate::image_config::{CodebookInit, NonFinitePolicy, ScheduleSettings};
 use crate::optimizer::OptimizerSettings;
 
 /// Where the data is and what to do with the run directory.
@@ -143,6 +143,62 @@ pub(crate) trait GanTask<B: AutodiffBackend> {
         forked: bool,
         usage: &mut CodebookUsage,
     ) -> Result<ShardStep>;
+
+    /// The generator's latents before quantization for all of `batch`, `[tokens, D]`
+    /// (what [`CodebookInit::Data`] fits the codebook to).
+    fn latents(
+        &self,
+        generator: &Self::Generator,
+        batch: &<Self::Data as Example>::Batch,
+        device: &B::Device,
+    ) -> Result<Tensor<B, 2>>;
+
+    /// `generator` with its SimVQ projection moved a fraction `rate` of the way to the fit
+    /// of `latents` (`SimVq::move_towards_latents`; 1 = replaced by it).
+    fn fit_codebook(
+        &self,
+        generator: Self::Generator,
+        latents: Tensor<B, 2>,
+        rate: f64,
+    ) -> Result<Self::Generator>;
+}
+
+/// Latent rows gathered per code dimension before fitting the codebook to data: enough for a
+/// well-conditioned covariance.
+const FIT_ROWS_PER_DIM: usize = 16;
+/// The same for the refits of the first steps, which track a moving encoder and so must not
+/// look far ahead.
+const REFIT_ROWS_PER_DIM: usize = 4;
+/// Most batches read for one fit, whatever their size.
+const FIT_MAX_BATCHES: usize = 64;
+
+/// Fits `generator`'s codebook to its latents on the training batches of steps `first`,
+/// `first + 1`, … until `rows_per_dim · D` latents are gathered (the loader's order is
+/// seeded, so this is reproducible and a resumed run refits the same way). Returns the
+/// generator and the number of latents and batches used.
+fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
+    task: &T,
+    generator: T::Generator,
+    loader: &Loader<T::Data>,
+    first: usize,
+    rows_per_dim: usize,
+    rate: f64,
+    device: &B::Device,
+) -> Result<(T::Generator, usize, usize)> {
+    let mut parts = Vec::new();
+    let mut rows = 0;
+    for step in first..first + FIT_MAX_BATCHES {
+        let latents = task.latents(&generator, &loader.batch_at_step(step)?, device)?;
+        let [n, d] = latents.dims();
+        rows += n;
+        parts.push(latents);
+        if rows >= rows_per_dim * d {
+            break;
+        }
+    }
+    let batches = parts.len();
+    let generator = task.fit_codebook(generator, Tensor::cat(parts, 0), rate)?;
+    Ok((generator, rows, batches))
 }
 
 /// Run settings the loop reads.
@@ -198,8 +254,35 @@ where
     let mut optim_g = adam.init::<B, T::Generator>();
     let mut optim_d = adam.init::<B, T::Discriminator>();
 
+    let resume_from = if options.resume {
+        let latest = checkpoints.latest()?;
+        if latest.is_none() {
+            say(
+                bar,
+                format!(
+                    "no checkpoint under {}: starting from scratch",
+                    checkpoints.root().display()
+                ),
+            );
+        }
+        latest
+    } else {
+        None
+    };
     B::seed(device, settings.seed);
-    let (generator, discriminator) = init()?;
+    let (mut generator, discriminator) = init()?;
+    if schedule.codebook_init == CodebookInit::Data && resume_from.is_none() {
+        let (fitted, rows, batches) =
+            fit_codebook_to_data(task, generator, &loader, 0, FIT_ROWS_PER_DIM, 1.0, device)?;
+        generator = fitted;
+        say(
+            bar,
+            format!(
+                "codebook_init = data: W and b fitted to {rows} latents of the first {batches} \
+                 batches"
+            ),
+        );
+    }
     let ema = WeightEma::new(generator.valid(), schedule.ema_decay);
     let mut run = Run::<B, T> {
         generator,
@@ -208,22 +291,11 @@ where
         state: TrainState::default(),
     };
     let mut last_checkpoint = None;
-    if options.resume {
-        match checkpoints.latest()? {
-            Some((step, dir)) => {
-                (optim_g, optim_d) =
-                    load_checkpoint(&mut run, optim_g, optim_d, &dir, step, &recorder, device)?;
-                say(bar, format!("resumed from {} (step {step})", dir.display()));
-                last_checkpoint = Some(dir);
-            }
-            None => say(
-                bar,
-                format!(
-                    "no checkpoint under {}: starting from scratch",
-                    checkpoints.root().display()
-                ),
-            ),
-        }
+    if let Some((step, dir)) = resume_from {
+        (optim_g, optim_d) =
+            load_checkpoint(&mut run, optim_g, optim_d, &dir, step, &recorder, device)?;
+        say(bar, format!("resumed from {} (step {step})", dir.display()));
+        last_checkpoint = Some(dir);
     }
 
     let devices = device_list::<B>(device, options.devices);
@@ -256,6 +328,20 @@ where
             run.state
                 .skipped_files
                 .push(skipped.path.display().to_string());
+        }
+        if schedule.codebook_init == CodebookInit::Data && step < schedule.codebook_refit_steps {
+            // Early on the encoder's latents move faster than the codes can follow: keep the
+            // codebook on the latents of this step's batch (and the next ones when one batch
+            // holds too few) until the encoder settles.
+            (run.generator, _, _) = fit_codebook_to_data(
+                task,
+                run.generator,
+                &loader,
+                step,
+                REFIT_ROWS_PER_DIM,
+                schedule.codebook_refit_rate,
+                device,
+            )?;
         }
         let examples = task.batch_len(&batch);
         let mut step_grads = StepGradients::default();

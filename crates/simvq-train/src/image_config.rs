@@ -1,6 +1,7 @@
 //! Everything an image training run is configured by; one TOML file in `configs/`.
 
 use serde::{Deserialize, Serialize};
+use simvq_data::{Crop, ImageTransform};
 use simvq_image::{
     AutoencoderConfig, ImageLossConfig, ImageTokenizerConfig, PatchDiscriminatorConfig,
 };
@@ -26,6 +27,46 @@ pub struct ImageDataSettings {
     pub batch_size: usize,
     /// Seed of the data order and crops.
     pub seed: u64,
+    /// How training images are cut (`resized`: the reference's shorter side to `image_size`
+    /// then a random crop; `patch`: random `image_size²` patches at the stored resolution).
+    #[serde(default)]
+    pub train_crop: TrainCrop,
+    /// Side of the evaluation images (shorter side resized to it, centre crop); default
+    /// `image_size`. The demo trains on 32² patches and evaluates whole 64² photos.
+    #[serde(default)]
+    pub eval_size: Option<u32>,
+}
+
+/// How training images are cut from the files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainCrop {
+    /// Shorter side resized to `image_size`, then a random square (the reference).
+    #[default]
+    Resized,
+    /// A random `image_size²` patch of the image as stored.
+    Patch,
+}
+
+impl ImageDataSettings {
+    /// The training transform.
+    pub fn train_transform(&self) -> ImageTransform {
+        ImageTransform {
+            size: self.image_size,
+            crop: match self.train_crop {
+                TrainCrop::Resized => Crop::Random,
+                TrainCrop::Patch => Crop::RandomPatch,
+            },
+        }
+    }
+
+    /// The evaluation transform (centre crop at `eval_size`, or `image_size`).
+    pub fn eval_transform(&self) -> ImageTransform {
+        ImageTransform {
+            size: self.eval_size.unwrap_or(self.image_size),
+            crop: Crop::Center,
+        }
+    }
 }
 
 /// What to do when a loss is NaN or infinite.
@@ -36,6 +77,23 @@ pub enum NonFinitePolicy {
     Stop,
     /// Skip the update for this batch and go on (the skip is counted and logged).
     Skip,
+}
+
+/// Where SimVQ's projection `W`, `b` starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodebookInit {
+    /// PyTorch's `nn.Linear` default, as the reference initialises it.
+    #[default]
+    Random,
+    /// Fitted to the mean and covariance of the fresh encoder's latents on the first training
+    /// batches (`SimVq::fit_to_latents`): the codes start where the data is, so a small or
+    /// short run does not begin with every token on one code.
+    Data,
+}
+
+fn full_refit() -> f64 {
+    1.0
 }
 
 /// Length of the run, logging, checkpoints and the final evaluation.
@@ -53,6 +111,17 @@ pub struct ScheduleSettings {
     pub keep_checkpoints: usize,
     /// NaN/inf losses: stop or skip.
     pub on_non_finite: NonFinitePolicy,
+    /// How the codebook projection is initialised (`random`, the reference; or `data`).
+    #[serde(default)]
+    pub codebook_init: CodebookInit,
+    /// With `codebook_init = "data"`: refit `W` and `b` to each batch's latents during the
+    /// first this many steps, so the codes follow an encoder whose outputs still move faster
+    /// than gradient steps can move the codebook (0: fit once, before the first step).
+    #[serde(default)]
+    pub codebook_refit_steps: usize,
+    /// How far each refit moves `W` and `b` towards the batch's fit (1: all the way).
+    #[serde(default = "full_refit")]
+    pub codebook_refit_rate: f64,
     /// Validation examples (images, utterances) reconstructed with the EMA weights for the
     /// final metrics; 0 = all.
     pub eval_examples: usize,
@@ -95,6 +164,8 @@ impl ImageTrainConfig {
                 image_size: 128,
                 batch_size: 256,
                 seed: 0,
+                train_crop: TrainCrop::Resized,
+                eval_size: None,
             },
             schedule: ScheduleSettings {
                 steps: 250_250,
@@ -103,6 +174,9 @@ impl ImageTrainConfig {
                 checkpoint_every: 5_005,
                 keep_checkpoints: 3,
                 on_non_finite: NonFinitePolicy::Stop,
+                codebook_init: CodebookInit::Random,
+                codebook_refit_steps: 0,
+                codebook_refit_rate: 1.0,
                 eval_examples: 0,
                 saved_examples: 8,
             },
@@ -110,10 +184,11 @@ impl ImageTrainConfig {
         }
     }
 
-    /// The built-in CPU demo: the same architecture, narrower (32 channels, one block per
-    /// level) and f4 instead of f8, on random 32² crops of the seven demo photos (8×8 tokens
-    /// each), 512 codes, 400 steps: about three minutes on two cores. Without LPIPS (its weights are a
-    /// download).
+    /// The built-in CPU demo (`configs/demo_image.toml`, which says why each setting differs
+    /// from the reference): the same architecture, narrower (32 channels, one block per level)
+    /// and f4, 512 codes, on random 32² patches of the built-in training photos, evaluated on
+    /// the whole 64² validation photos; no LPIPS, no GAN term, the codebook fitted to the
+    /// latents every step, 1,500 steps (about ten minutes on two cores).
     pub fn demo() -> Self {
         let autoencoder = AutoencoderConfig::new()
             .with_channels(32)
@@ -123,7 +198,9 @@ impl ImageTrainConfig {
         Self {
             model: ImageTokenizerConfig::new(autoencoder, SimVqConfig::new(512, 32)),
             discriminator: PatchDiscriminatorConfig::new().with_base_channels(32),
-            loss: ImageLossConfig::new().with_perceptual_weight(0.0),
+            loss: ImageLossConfig::new()
+                .with_perceptual_weight(0.0)
+                .with_generator_weight(0.0),
             lpips: LpipsFiles::default(),
             optimizer: OptimizerSettings {
                 learning_rate: 4e-4,
@@ -133,16 +210,21 @@ impl ImageTrainConfig {
                 image_size: 32,
                 batch_size: 4,
                 seed: 0,
+                train_crop: TrainCrop::Patch,
+                eval_size: Some(64),
             },
             schedule: ScheduleSettings {
-                steps: 400,
-                ema_decay: 0.99,
-                log_every: 25,
-                checkpoint_every: 100,
+                steps: 1_500,
+                ema_decay: 0.0,
+                log_every: 100,
+                checkpoint_every: 500,
                 keep_checkpoints: 2,
                 on_non_finite: NonFinitePolicy::Stop,
+                codebook_init: CodebookInit::Data,
+                codebook_refit_steps: 1_500,
+                codebook_refit_rate: 1.0,
                 eval_examples: 0,
-                saved_examples: 7,
+                saved_examples: 10,
             },
             seed: 0,
         }

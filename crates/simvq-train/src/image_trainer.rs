@@ -10,8 +10,9 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::Tensor;
 use indicatif::ProgressBar;
-use simvq_data::{Crop, FileList, ImageBatch, ImageLoader, ImageTransform};
+use simvq_data::{FileList, ImageBatch, ImageLoader, ImageTransform};
 use simvq_image::{discriminator_hinge_loss, ImageLoss, ImageTokenizer, PatchDiscriminator};
 use simvq_metrics::{Lpips, LpipsNet};
 use simvq_quant::CodebookUsage;
@@ -25,9 +26,10 @@ use crate::image_config::ImageTrainConfig;
 use crate::image_report::{
     batch_tensor, evaluate_images, save_grid, ImageEvalNetworks, ImageEvalReport,
 };
+use crate::split_eval::SplitEval;
 
 /// The outcome of an image run.
-pub type ImageRunReport = RunReport<ImageEvalReport>;
+pub type ImageRunReport = RunReport<SplitEval<ImageEvalReport>>;
 
 /// The image tokenizer's step.
 struct ImageTask<B: AutodiffBackend> {
@@ -114,6 +116,26 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
             ]),
         })
     }
+
+    fn latents(
+        &self,
+        model: &ImageTokenizer<B>,
+        batch: &ImageBatch,
+        device: &B::Device,
+    ) -> Result<Tensor<B, 2>> {
+        let x = batch_tensor::<B>(batch.pixels.clone(), batch.shape, device);
+        Ok(model.latents(x)?.detach())
+    }
+
+    fn fit_codebook(
+        &self,
+        mut model: ImageTokenizer<B>,
+        latents: Tensor<B, 2>,
+        rate: f64,
+    ) -> Result<ImageTokenizer<B>> {
+        model.quantizer = model.quantizer.move_towards_latents(latents, rate)?;
+        Ok(model)
+    }
 }
 
 /// Trains the image tokenizer of `config` on `device`, writing everything under
@@ -128,23 +150,16 @@ pub fn train_image<B: AutodiffBackend>(
     let out = &options.out_dir;
     prepare_run_dir(out, config)?;
 
-    let size = config.data.image_size;
     let train = Arc::new(ImageLoader::new(
         FileList::images(&options.train)?,
-        ImageTransform {
-            size,
-            crop: Crop::Random,
-        },
+        config.data.train_transform(),
         config.data.batch_size,
         true,
         config.data.seed,
     )?);
     let val = ImageLoader::new(
         FileList::images(&options.val)?,
-        ImageTransform {
-            size,
-            crop: Crop::Center,
-        },
+        config.data.eval_transform(),
         config.data.batch_size,
         false,
         config.data.seed,
@@ -176,7 +191,7 @@ pub fn train_image<B: AutodiffBackend>(
     if !trained.finished {
         return finish(trained.state, None, started, trained.checkpoint, out);
     }
-    let (eval, pairs) = evaluate_images(
+    let (validation, pairs) = evaluate_images(
         &trained.ema,
         &val,
         config.schedule.eval_examples,
@@ -186,6 +201,31 @@ pub fn train_image<B: AutodiffBackend>(
         |_, _| Ok(()),
     )?;
     save_grid(&pairs, &out.join("reconstructions.png"))?;
+    let train_files = ImageLoader::new(
+        FileList::images(&options.train)?,
+        config.data.eval_transform(),
+        config.data.batch_size,
+        false,
+        config.data.seed,
+    )?;
+    let (training, _) = evaluate_images(
+        &trained.ema,
+        &train_files,
+        validation.images,
+        0,
+        &ImageEvalNetworks::default(),
+        device,
+        |_, _| Ok(()),
+    )?;
+    let size = config.data.eval_size.unwrap_or(config.data.image_size);
+    let protocol = format!(
+        "end-of-training check, not the Table 1 protocol of `cargo xtask eval image`: EMA \
+         weights; images resized (shorter side) and centre-cropped to {size}², batches of {}, \
+         reconstructions clamped; utilization over these images' tokens; PSNR/SSIM as the \
+         reference computes them; no LPIPS or rFID",
+        config.data.batch_size
+    );
+    let eval = SplitEval::new(protocol, options, validation, training);
     finish(trained.state, Some(eval), started, trained.checkpoint, out)
 }
 

@@ -17,6 +17,7 @@ mod image_config;
 mod image_report;
 mod image_trainer;
 mod optimizer;
+mod split_eval;
 
 pub use audio_config::{AudioDataSettings, AudioTrainConfig};
 pub use audio_report::{
@@ -30,7 +31,8 @@ pub use ema::WeightEma;
 pub use error::{Result, TrainError};
 pub use gan_loop::{LogEntry, RunOptions, RunReport};
 pub use image_config::{
-    ImageDataSettings, ImageTrainConfig, LpipsFiles, NonFinitePolicy, ScheduleSettings,
+    CodebookInit, ImageDataSettings, ImageTrainConfig, LpipsFiles, NonFinitePolicy,
+    ScheduleSettings,
 };
 pub use image_report::{
     batch_tensor, evaluate_images, save_grid, save_png, save_png_pairs, ImageEvalNetworks,
@@ -38,3 +40,4 @@ pub use image_report::{
 };
 pub use image_trainer::{train_image, ImageRunReport};
 pub use optimizer::OptimizerSettings;
+pub use split_eval::{SplitEval, SplitMetrics};

@@ -11,9 +11,8 @@ use simvq_audio::{
     AudioCodecConfig, DacConfig, MultiPeriodConfig, MultiResolutionConfig, SeanetConfig,
     VocosConfig,
 };
-use simvq_data::demo_speech_dir;
 use simvq_quant::SimVqConfig;
-use simvq_train::{train_audio, AudioTrainConfig, CheckpointDir, RunOptions};
+use simvq_train::{train_audio, AudioTrainConfig, CheckpointDir, CodebookInit, RunOptions};
 
 type B = Autodiff<Flex>;
 
@@ -43,11 +42,16 @@ fn tiny_config(steps: usize) -> AudioTrainConfig {
     config.schedule.steps = steps;
     config.schedule.log_every = 2;
     config.schedule.checkpoint_every = 2;
+    // The data-dependent codebook, refitted over the resume point: replayed exactly too.
+    config.schedule.codebook_init = CodebookInit::Data;
+    config.schedule.codebook_refit_steps = 3;
     config
 }
 
+/// Two CMU ARCTIC utterances (the data crate's fixtures), serving as both splits.
 fn options(out: &Path, resume: bool, stop_after: Option<usize>) -> RunOptions {
-    common::options(demo_speech_dir(), out, resume, stop_after)
+    let arctic = Path::new(env!("CARGO_MANIFEST_DIR")).join("../simvq-data/tests/fixtures/arctic");
+    common::options(arctic, out, resume, stop_after)
 }
 
 fn weights(config: &AudioTrainConfig, dir: &Path, name: &str) -> Vec<Vec<f32>> {
@@ -67,7 +71,13 @@ fn audio_training_writes_samples_and_resumes_exactly() {
     let straight = tempfile::tempdir().unwrap();
     let full = train_audio::<B>(&config, &options(straight.path(), false, None), &device).unwrap();
     assert_eq!(full.steps, 4);
-    let eval = full.eval.as_ref().expect("a finished run is evaluated");
+    let split = full.eval.as_ref().expect("a finished run is evaluated");
+    assert!(
+        !split.validation.held_out,
+        "one folder serves both splits, and says so"
+    );
+    assert_eq!(split.training.metrics, split.validation.metrics);
+    let eval = &split.validation.metrics;
     assert_eq!(eval.utterances, 2);
     assert!((eval.seconds - (64_000.0 + 49_520.0) / 16_000.0).abs() < 1e-3);
     assert!(eval.mel_l1.is_finite() && eval.utilization > 0.0);

@@ -9,7 +9,8 @@ use burn::backend::{Autodiff, Flex};
 use simvq_data::demo_images_dir;
 use simvq_quant::SimVqConfig;
 use simvq_train::{
-    train_image, CheckpointDir, ImageTrainConfig, NonFinitePolicy, RunOptions, TrainError,
+    train_image, CheckpointDir, CodebookInit, ImageTrainConfig, NonFinitePolicy, RunOptions,
+    TrainError,
 };
 
 type B = Autodiff<Flex>;
@@ -31,11 +32,20 @@ fn tiny_config(steps: usize) -> ImageTrainConfig {
     config.schedule.log_every = 2;
     config.schedule.checkpoint_every = 2;
     config.schedule.keep_checkpoints = 2;
+    config.schedule.eval_examples = 6;
+    config.data.eval_size = None;
+    // The data-dependent codebook, refitted during the first steps: resume must replay it too.
+    config.schedule.codebook_init = CodebookInit::Data;
+    config.schedule.codebook_refit_steps = 4;
     config
 }
 
 fn options(out: &Path, resume: bool, stop_after: Option<usize>) -> RunOptions {
-    common::options(demo_images_dir(), out, resume, stop_after)
+    RunOptions {
+        train: demo_images_dir().join("train"),
+        val: demo_images_dir().join("val"),
+        ..common::options(demo_images_dir(), out, resume, stop_after)
+    }
 }
 
 /// The weights of checkpoint `dir`'s `name` file.
@@ -58,8 +68,12 @@ fn a_stopped_run_resumes_to_the_same_state_as_an_uninterrupted_one() {
     let full = train_image::<B>(&config, &options(straight.path(), false, None), &device).unwrap();
     assert_eq!(full.steps, 6);
     let eval = full.eval.as_ref().expect("a finished run is evaluated");
-    assert_eq!(eval.images, 7);
-    assert!(eval.psnr.is_finite() && eval.utilization > 0.0);
+    assert!(eval.validation.held_out && !eval.protocol.is_empty());
+    assert!(eval.validation.source.ends_with("val") && eval.training.source.ends_with("train"));
+    for split in [&eval.validation, &eval.training] {
+        assert_eq!(split.metrics.images, 6);
+        assert!(split.metrics.psnr.is_finite() && split.metrics.utilization > 0.0);
+    }
     assert!(straight.path().join("metrics.json").is_file());
     assert!(straight.path().join("reconstructions.png").is_file());
     assert!(straight.path().join("config.toml").is_file());

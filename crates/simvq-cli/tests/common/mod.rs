@@ -28,3 +28,15 @@ pub fn saved_model(config: &ModelConfig, dir: &Path, name: &str) -> PathBuf {
     save_model(&tokenizer, config, "test", &path).unwrap();
     path
 }
+
+/// A flat folder `dir/photos` holding the first `n` validation photos of the built-in data
+/// (the whole set is 500 files: more than a test needs to convert).
+pub fn few_photos(dir: &Path, n: usize) -> PathBuf {
+    let folder = dir.join("photos");
+    std::fs::create_dir_all(&folder).unwrap();
+    let val = simvq_data::FileList::images(simvq_data::demo_images_dir().join("val")).unwrap();
+    for file in &val.files()[..n] {
+        std::fs::copy(file, folder.join(file.file_name().unwrap())).unwrap();
+    }
+    folder
+}
