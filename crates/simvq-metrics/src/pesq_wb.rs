@@ -33,7 +33,15 @@ pub fn pesq_wb(reference: &[f32], degraded: &[f32], sample_rate: u32) -> Result<
 
 /// P.862.2 MOS-LQO of 16 kHz 16-bit PCM.
 pub fn pesq_wb_pcm(reference: &[i16], degraded: &[i16]) -> Result<f64, MetricsError> {
-    pesq::pesq_wb(reference, degraded)
+    // The pesq crate (0.2) panics with an integer overflow in its time alignment on some
+    // pairs (seen on a reconstruction that is nearly one tone): that pair is reported as
+    // unscorable instead of ending the whole evaluation.
+    std::panic::catch_unwind(|| pesq::pesq_wb(reference, degraded))
+        .map_err(|_| {
+            MetricsError::Pesq(
+                "the pesq crate failed inside its time alignment on this pair".into(),
+            )
+        })?
         .map(f64::from)
         .map_err(|e| MetricsError::Pesq(e.to_string()))
 }

@@ -75,7 +75,7 @@ impl AudioTrainConfig {
     /// The built-in CPU demo: the reference's structure (causal SEANet with strides 2, 4, 5, 8
     /// and an LSTM, SimVQ, Vocos backbone with its attention pos-net, iSTFT head; MPD and MRD
     /// discriminators with every loss term) at a fraction of the width, on half-second crops
-    /// of the two demo utterances, 512 codes, about five minutes on two cores. The DAC
+    /// of the built-in training speech, 512 codes, about five minutes on two cores. The DAC
     /// discriminator is off (`use_dac = false`): it would take 60% of the CPU step.
     pub fn demo() -> Self {
         let narrow = vec![8, 16, 32, 32, 32];

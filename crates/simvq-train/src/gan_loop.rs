@@ -197,7 +197,20 @@ fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
         }
     }
     let batches = parts.len();
-    let generator = task.fit_codebook(generator, Tensor::cat(parts, 0), rate)?;
+    let latents = Tensor::cat(parts, 0);
+    let host: Vec<f32> = latents
+        .to_data()
+        .convert::<f32>()
+        .to_vec()
+        .expect("f32 data");
+    if host.iter().any(|v| !v.is_finite()) {
+        // A diverged encoder: stopped like a non-finite loss, before the bad step is taken.
+        return Err(TrainError::NonFinite {
+            step: first + 1,
+            what: "encoder latents (codebook fit)".into(),
+        });
+    }
+    let generator = task.fit_codebook(generator, latents, rate)?;
     Ok((generator, rows, batches))
 }
 
@@ -333,15 +346,21 @@ where
             // Early on the encoder's latents move faster than the codes can follow: keep the
             // codebook on the latents of this step's batch (and the next ones when one batch
             // holds too few) until the encoder settles.
-            (run.generator, _, _) = fit_codebook_to_data(
+            let refit = fit_codebook_to_data(
                 task,
-                run.generator,
+                run.generator.clone(),
                 &loader,
                 step,
                 REFIT_ROWS_PER_DIM,
                 schedule.codebook_refit_rate,
                 device,
-            )?;
+            );
+            match (refit, schedule.on_non_finite) {
+                (Ok((refitted, _, _)), _) => run.generator = refitted,
+                // Skipping: keep the codebook; the step's losses will be skipped too.
+                (Err(TrainError::NonFinite { .. }), NonFinitePolicy::Skip) => {}
+                (Err(e), _) => return Err(e),
+            }
         }
         let examples = task.batch_len(&batch);
         let mut step_grads = StepGradients::default();

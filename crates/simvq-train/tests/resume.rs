@@ -33,6 +33,7 @@ fn tiny_config(steps: usize) -> ImageTrainConfig {
     config.schedule.checkpoint_every = 2;
     config.schedule.keep_checkpoints = 2;
     config.schedule.eval_examples = 6;
+    config.schedule.ema_decay = 0.9;
     config.data.eval_size = None;
     // The data-dependent codebook, refitted during the first steps: resume must replay it too.
     config.schedule.codebook_init = CodebookInit::Data;
