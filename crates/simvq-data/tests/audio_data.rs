@@ -7,8 +7,7 @@ use std::path::Path;
 
 use rand::{rngs::StdRng, SeedableRng};
 use simvq_data::{
-    crop_or_tile, decode_audio, demo_speech_dir, load_audio, resample, AudioClip, AudioLoader,
-    DataError, FileList,
+    crop_or_tile, decode_audio, load_audio, resample, AudioClip, AudioLoader, DataError, FileList,
 };
 
 const RATE: u32 = 22_050;
