@@ -157,13 +157,7 @@ pub fn train_image<B: AutodiffBackend>(
         true,
         config.data.seed,
     )?);
-    let val = ImageLoader::new(
-        FileList::images(&options.val)?,
-        config.data.eval_transform(),
-        config.data.batch_size,
-        false,
-        config.data.seed,
-    )?;
+    let val = eval_loader(config, &options.val)?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);
     let task = ImageTask {
@@ -201,13 +195,7 @@ pub fn train_image<B: AutodiffBackend>(
         |_, _| Ok(()),
     )?;
     save_grid(&pairs, &out.join("reconstructions.png"))?;
-    let train_files = ImageLoader::new(
-        FileList::images(&options.train)?,
-        config.data.eval_transform(),
-        config.data.batch_size,
-        false,
-        config.data.seed,
-    )?;
+    let train_files = eval_loader(config, &options.train)?;
     let (training, _) = evaluate_images(
         &trained.ema,
         &train_files,
@@ -227,6 +215,17 @@ pub fn train_image<B: AutodiffBackend>(
     );
     let eval = SplitEval::new(protocol, options, validation, training);
     finish(trained.state, Some(eval), started, trained.checkpoint, out)
+}
+
+/// The images of `folder` in order, as the final evaluation sees them.
+fn eval_loader(config: &ImageTrainConfig, folder: &Path) -> Result<ImageLoader> {
+    Ok(ImageLoader::new(
+        FileList::images(folder)?,
+        config.data.eval_transform(),
+        config.data.batch_size,
+        false,
+        config.data.seed,
+    )?)
 }
 
 /// LPIPS when the config weights it, from the configured files; a loud warning otherwise.
