@@ -163,36 +163,55 @@ pub(crate) trait GanTask<B: AutodiffBackend> {
     ) -> Result<Self::Generator>;
 }
 
-/// Latent rows gathered per code dimension before fitting the codebook to data: enough for a
-/// well-conditioned covariance.
-const FIT_ROWS_PER_DIM: usize = 16;
+/// How much data one fit of the codebook reads (latent rows per code dimension) and how far
+/// it moves `W` and `b` (1: all the way).
+#[derive(Debug, Clone, Copy)]
+struct Fit {
+    rows_per_dim: usize,
+    rate: f64,
+}
+
+/// The fit before the first step: enough latents for a well-conditioned covariance.
+const INITIAL_FIT: Fit = Fit {
+    rows_per_dim: 16,
+    rate: 1.0,
+};
 /// The same for the refits of the first steps, which track a moving encoder and so must not
 /// look far ahead.
 const REFIT_ROWS_PER_DIM: usize = 4;
 /// Most batches read for one fit, whatever their size.
 const FIT_MAX_BATCHES: usize = 64;
 
-/// Fits `generator`'s codebook to its latents on the training batches of steps `first`,
-/// `first + 1`, … until `rows_per_dim · D` latents are gathered (the loader's order is
-/// seeded, so this is reproducible and a resumed run refits the same way). Returns the
-/// generator and the number of latents and batches used.
+/// Fits `generator`'s codebook to its latents on the training batches of steps `first`
+/// (`first_batch` when the caller has it decoded already), `first + 1`, … until
+/// `fit.rows_per_dim · D` latents are gathered (the loader's order is seeded, so this is
+/// reproducible and a resumed run refits the same way), moving it `fit.rate` of the way.
+/// Returns the generator and the number of latents and batches used.
 fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
     task: &T,
     generator: T::Generator,
     loader: &Loader<T::Data>,
     first: usize,
-    rows_per_dim: usize,
-    rate: f64,
+    first_batch: Option<&<T::Data as Example>::Batch>,
+    fit: Fit,
     device: &B::Device,
 ) -> Result<(T::Generator, usize, usize)> {
     let mut parts = Vec::new();
     let mut rows = 0;
     for step in first..first + FIT_MAX_BATCHES {
-        let latents = task.latents(&generator, &loader.batch_at_step(step)?, device)?;
+        let decoded;
+        let batch = match first_batch.filter(|_| step == first) {
+            Some(batch) => batch,
+            None => {
+                decoded = loader.batch_at_step(step)?;
+                &decoded
+            }
+        };
+        let latents = task.latents(&generator, batch, device)?;
         let [n, d] = latents.dims();
         rows += n;
         parts.push(latents);
-        if rows >= rows_per_dim * d {
+        if rows >= fit.rows_per_dim * d {
             break;
         }
     }
@@ -210,7 +229,7 @@ fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
             what: "encoder latents (codebook fit)".into(),
         });
     }
-    let generator = task.fit_codebook(generator, latents, rate)?;
+    let generator = task.fit_codebook(generator, latents, fit.rate)?;
     Ok((generator, rows, batches))
 }
 
@@ -286,7 +305,7 @@ where
     let (mut generator, discriminator) = init()?;
     if schedule.codebook_init == CodebookInit::Data && resume_from.is_none() {
         let (fitted, rows, batches) =
-            fit_codebook_to_data(task, generator, &loader, 0, FIT_ROWS_PER_DIM, 1.0, device)?;
+            fit_codebook_to_data(task, generator, &loader, 0, None, INITIAL_FIT, device)?;
         generator = fitted;
         say(
             bar,
@@ -351,8 +370,11 @@ where
                 run.generator.clone(),
                 &loader,
                 step,
-                REFIT_ROWS_PER_DIM,
-                schedule.codebook_refit_rate,
+                Some(&batch),
+                Fit {
+                    rows_per_dim: REFIT_ROWS_PER_DIM,
+                    rate: schedule.codebook_refit_rate,
+                },
                 device,
             );
             match (refit, schedule.on_non_finite) {
