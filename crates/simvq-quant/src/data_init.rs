@@ -11,7 +11,7 @@
 //! stays frozen and random, it is still SimVQ: only its starting point changes.
 
 use burn::module::Param;
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{backend::Backend, ElementConversion, Tensor, TensorData};
 
 use crate::error::{QuantError, Result};
 use crate::quantizer::CodebookQuantizer;
@@ -105,12 +105,12 @@ impl<B: Backend> SimVq<B> {
     }
 
     /// The standard deviation of `C`'s entries, measured (a file's codebook has its own).
+    /// Reduced on the device: refits call this every step, and `C` can hold 262,144 codes.
     fn frozen_codebook_std(&self) -> f64 {
-        let values = host_f64(self.frozen_codebook.val());
-        let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-        var.sqrt().max(f64::MIN_POSITIVE)
+        let c = self.frozen_codebook.val().detach();
+        let centred = c.clone() - c.mean().unsqueeze::<2>();
+        let var: f32 = centred.powf_scalar(2.0).mean().into_scalar().elem();
+        f64::from(var).sqrt().max(f64::MIN_POSITIVE)
     }
 }
 
