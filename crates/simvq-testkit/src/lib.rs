@@ -1,0 +1,146 @@
+//! What the golden tests of simvq-rs share: fixture JSON read with errors that name the file,
+//! the closed-form inputs the `tools/` scripts generate on the Python side, and tolerance
+//! assertions that report the worst element, where it is and how many are out of tolerance.
+//!
+//! A dev-dependency only; it panics (with a message) instead of returning errors, as a test
+//! should.
+
+use std::path::Path;
+
+pub use serde_json::Value;
+
+/// The JSON file at `path`.
+pub fn read_json(path: impl AsRef<Path>) -> Value {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("fixture {} is not JSON: {e}", path.display()))
+}
+
+/// A JSON array of numbers.
+pub fn numbers(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("expected an array of numbers, found {value}"))
+        .iter()
+        .map(|v| {
+            v.as_f64()
+                .unwrap_or_else(|| panic!("expected a number, found {v}"))
+        })
+        .collect()
+}
+
+/// A JSON number.
+pub fn number(value: &Value) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("expected a number, found {value}"))
+}
+
+/// `offset + scale · sin(0.37 · i + salt)` for `i` in `0..len`, computed in f64 (as the fixture
+/// scripts' `closed_form`) and rounded to f32.
+pub fn closed_form(len: usize, salt: f64, scale: f64, offset: f64) -> Vec<f32> {
+    (0..len)
+        .map(|i| (offset + scale * (0.37 * i as f64 + salt).sin()) as f32)
+        .collect()
+}
+
+/// How far a value may be from its golden value: `|got − want| ≤ abs + rel · |want|`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    /// Absolute part.
+    pub abs: f64,
+    /// Relative part.
+    pub rel: f64,
+}
+
+impl Tolerance {
+    /// Relative to each value, with `rel` as the absolute floor near zero.
+    pub fn relative(rel: f64) -> Self {
+        Self { abs: rel, rel }
+    }
+
+    /// Absolute only.
+    pub fn absolute(abs: f64) -> Self {
+        Self { abs, rel: 0.0 }
+    }
+
+    fn allows(&self, got: f64, want: f64) -> bool {
+        (got - want).abs() <= self.abs + self.rel * want.abs()
+    }
+}
+
+/// Asserts `got` equals `want` element by element within `tolerance`; on failure names `what`,
+/// the first and the worst offending element and how many are off.
+pub fn assert_close(got: &[f64], want: &[f64], tolerance: Tolerance, what: &str) {
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: {} values, expected {}",
+        got.len(),
+        want.len()
+    );
+    let off: Vec<usize> = (0..got.len())
+        .filter(|&i| !tolerance.allows(got[i], want[i]) || got[i].is_nan() != want[i].is_nan())
+        .collect();
+    if let Some(&first) = off.first() {
+        let worst = off
+            .iter()
+            .copied()
+            .max_by(|&a, &b| {
+                (got[a] - want[a])
+                    .abs()
+                    .total_cmp(&(got[b] - want[b]).abs())
+            })
+            .unwrap_or(first);
+        panic!(
+            "{what}: {} of {} values out of {tolerance:?}; first at {first}: {} vs {}; worst at \
+             {worst}: {} vs {}",
+            off.len(),
+            got.len(),
+            got[first],
+            want[first],
+            got[worst],
+            want[worst]
+        );
+    }
+}
+
+/// [`assert_close`] for one value.
+pub fn assert_close_scalar(got: f64, want: f64, tolerance: Tolerance, what: &str) {
+    assert_close(&[got], &[want], tolerance, what);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_within_tolerance_pass() {
+        assert_close(
+            &[1.0, 2.0],
+            &[1.0 + 1e-7, 2.0],
+            Tolerance::relative(1e-6),
+            "ok",
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "1 of 2 values out of")]
+    fn a_value_out_of_tolerance_fails_with_its_place() {
+        assert_close(&[1.0, 2.1], &[1.0, 2.0], Tolerance::relative(1e-3), "off");
+    }
+
+    #[test]
+    #[should_panic(expected = "out of")]
+    fn nan_never_matches_a_number() {
+        assert_close(&[f64::NAN], &[1.0], Tolerance::absolute(1.0), "nan");
+    }
+
+    #[test]
+    fn closed_form_follows_its_formula() {
+        let v = closed_form(3, 0.5, 2.0, 1.0);
+        assert_eq!(v[2], (1.0 + 2.0 * (0.74f64 + 0.5).sin()) as f32);
+    }
+}
