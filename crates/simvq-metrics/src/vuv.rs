@@ -14,10 +14,10 @@
 
 use burn::tensor::{backend::Backend, Tensor, TensorData};
 use realfft::RealFftPlanner;
-use simvq_data::resample;
 
 use crate::crepe::{Crepe, CREPE_WINDOW, PITCH_BINS};
 use crate::error::MetricsError;
+use crate::sinc_resample::sinc_resample;
 
 /// The sample rate CREPE runs at.
 pub const CREPE_RATE: u32 = 16_000;
@@ -262,7 +262,7 @@ pub fn vuv_f1(reference: &[bool], test: &[bool]) -> Option<f64> {
 }
 
 /// V/UV F1 of a reconstruction against its original, both at `sample_rate` and of the same
-/// length: resampled to 16 kHz (the data crate's resampler, as for PESQ), voiced frames of
+/// length: resampled to 16 kHz (torchaudio's sinc resampler, as the reference), voiced frames of
 /// each, their F1 (`None` when undefined; see [`vuv_f1`]).
 pub fn vuv_f1_at_rate<B: Backend>(
     crepe: &Crepe<B>,
@@ -277,7 +277,7 @@ pub fn vuv_f1_at_rate<B: Backend>(
             processed: test.len(),
         });
     }
-    let at_16k = |x: &[f32]| resample(x, sample_rate, CREPE_RATE).map_err(MetricsError::Resample);
+    let at_16k = |x: &[f32]| sinc_resample(x, sample_rate, CREPE_RATE);
     let reference = voiced_frames(crepe, &at_16k(reference)?, device)?;
     let test = voiced_frames(crepe, &at_16k(test)?, device)?;
     Ok(vuv_f1(&reference, &test))
