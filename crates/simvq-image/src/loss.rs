@@ -4,7 +4,7 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::tensor::activation::{relu, softplus};
+use burn::tensor::activation::{log_sigmoid, relu};
 use burn::tensor::{backend::Backend, Tensor};
 use simvq_quant::QuantLoss;
 
@@ -91,11 +91,16 @@ impl<B: Backend> ImageLoss<B> {
     }
 }
 
-/// `mean_b softplus(−mean_patches D(x̂))`: the non-saturating GAN loss on per-image mean logits.
+/// `mean_b softplus(−mean_patches D(x̂))`: the non-saturating GAN loss on per-image mean logits
+/// (the reference's `binary_cross_entropy_with_logits` against ones).
+///
+/// Computed as `−log σ(m)`: burn's `softplus` is `ln(eˣ + 1)`, which overflows to ∞ in f32 for
+/// a mean logit below about −88; burn's `log_sigmoid` is the stable log-sum-exp form, with a
+/// backward pass to match.
 pub fn non_saturating_generator_loss<B: Backend>(logits_fake: Tensor<B, 4>) -> Tensor<B, 1> {
     let [b, _, _, _] = logits_fake.dims();
     let per_image = logits_fake.reshape([b as i32, -1]).mean_dim(1);
-    softplus(per_image.neg(), 1.0).mean().reshape([1])
+    log_sigmoid(per_image).neg().mean().reshape([1])
 }
 
 /// Hinge loss `½·(mean relu(1 − D(x)) + mean relu(1 + D(x̂)))`.
