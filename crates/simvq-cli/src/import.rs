@@ -70,6 +70,12 @@ impl Checkpoint {
             .ok_or_else(|| self.error(format!("no {FROZEN_CODEBOOK}: not a SimVQ checkpoint")))
     }
 
+    /// The checkpoint's tensors by key, to rename or repair before importing (for example a
+    /// state dict saved under another prefix).
+    pub fn tensors_mut(&mut self) -> &mut HashMap<String, TensorSnapshot> {
+        &mut self.tensors
+    }
+
     fn error(&self, message: String) -> CliError {
         CliError::ModelFile {
             path: self.path.clone(),
@@ -226,6 +232,90 @@ fn transpose(data: TensorData) -> TensorData {
         .into_data()
 }
 
+/// The shape the checkpoint must hold for a target of `target` shape: PyTorch `Linear`
+/// weights are stored `[out, in]`, and an LSTM gate is one quarter of its stacked matrix.
+/// Checked before any transform, so a tensor of another rank is reported, not a panic.
+fn stored_shape(target: &[usize], transposed: bool, gated: bool) -> Vec<usize> {
+    let mut shape = target.to_vec();
+    if transposed {
+        shape.reverse();
+    }
+    if gated {
+        shape[0] *= 4;
+    }
+    shape
+}
+
+/// The tensors a checkpoint lacks or holds in another shape, each key once (the four gates of
+/// an LSTM matrix share one key).
+#[derive(Default)]
+struct Misfits {
+    missing: Vec<String>,
+    mismatched: Vec<(String, String)>,
+}
+
+impl Misfits {
+    fn missing(&mut self, key: &str) {
+        if !self.missing.iter().any(|k| k == key) {
+            self.missing.push(key.to_string());
+        }
+    }
+
+    fn mismatched(&mut self, key: &str, detail: String) {
+        if !self.mismatched.iter().any(|(k, _)| k == key) {
+            self.mismatched.push((key.to_string(), detail));
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.mismatched.is_empty()
+    }
+
+    /// How many keys of each kind an error lists (a checkpoint of another model misses them all).
+    const LISTED: usize = 20;
+
+    /// One line per key, at most [`Self::LISTED`] of each kind.
+    fn describe(&self) -> String {
+        let list = |lines: Vec<String>| {
+            let more = lines.len().saturating_sub(Self::LISTED);
+            let mut text: Vec<String> = lines.into_iter().take(Self::LISTED).collect();
+            if more > 0 {
+                text.push(format!("… and {more} more"));
+            }
+            text.iter().map(|l| format!("\n  {l}")).collect::<String>()
+        };
+        let mismatched = self
+            .mismatched
+            .iter()
+            .map(|(key, detail)| format!("{key}: {detail}"))
+            .collect();
+        format!(
+            "{} tensors missing:{}\n{} of another shape:{}",
+            self.missing.len(),
+            list(self.missing.clone()),
+            self.mismatched.len(),
+            list(mismatched)
+        )
+    }
+}
+
+/// Refuses an EMA import from a checkpoint without EMA weights, saying how to take the raw
+/// ones instead.
+fn require_ema(checkpoint: &Checkpoint) -> Result<()> {
+    if checkpoint
+        .tensors
+        .keys()
+        .any(|k| k.starts_with("model_ema."))
+    {
+        return Ok(());
+    }
+    Err(checkpoint.error(
+        "holds no EMA weights (no model_ema.* tensors; the run was trained without EMA). \
+         Import its raw weights with --no-ema."
+            .into(),
+    ))
+}
+
 /// Loads a reference checkpoint into a new tokenizer of `config`.
 pub fn import_checkpoint<B: Backend>(
     checkpoint: &Checkpoint,
@@ -234,6 +324,9 @@ pub fn import_checkpoint<B: Backend>(
     device: &B::Device,
 ) -> Result<(Tokenizer<B>, ImportReport)> {
     let fail = |message: String| checkpoint.error(message);
+    if ema {
+        require_ema(checkpoint)?;
+    }
     let state = &checkpoint.tensors;
     let mut tokenizer = config.init::<B>(device)?;
     let targets = match &tokenizer {
@@ -241,7 +334,7 @@ pub fn import_checkpoint<B: Backend>(
         Tokenizer::Audio(m) => m.collect(None, None, false),
     };
     let mut snapshots = Vec::with_capacity(targets.len());
-    let (mut missing, mut mismatched) = (Vec::new(), Vec::new());
+    let mut misfits = Misfits::default();
     for target in &targets {
         let ours = target.full_path();
         let reference = match config {
@@ -253,9 +346,22 @@ pub fn import_checkpoint<B: Backend>(
         let container = target.container_type();
         let key = checkpoint_key(&norm_parameter_names(reference.name, &container), ema);
         let Some(source) = state.get(&key) else {
-            missing.push(key);
+            misfits.missing(&key);
             continue;
         };
+        let transposed = container.ends_with("Linear") && ours.ends_with(".weight");
+        let expected = stored_shape(&target.shape, transposed, reference.gate.is_some());
+        if source.shape[..] != expected[..] {
+            misfits.mismatched(
+                &key,
+                format!(
+                    "checkpoint {:?}, model expects {:?} ({ours})",
+                    &source.shape[..],
+                    expected
+                ),
+            );
+            continue;
+        }
         let mut data = source
             .to_data()
             .map_err(|e| fail(format!("{key}: {e}")))?
@@ -263,16 +369,8 @@ pub fn import_checkpoint<B: Backend>(
         if let Some(gate) = reference.gate {
             data = gate_rows(data, gate);
         }
-        if container.ends_with("Linear") && ours.ends_with(".weight") {
+        if transposed {
             data = transpose(data);
-        }
-        if data.shape != target.shape {
-            mismatched.push(format!(
-                "{key}: checkpoint {:?}, model {:?} ({ours})",
-                &data.shape[..],
-                &target.shape[..]
-            ));
-            continue;
         }
         snapshots.push(TensorSnapshot::from_data(
             data,
@@ -281,26 +379,13 @@ pub fn import_checkpoint<B: Backend>(
             target.tensor_id.unwrap_or_else(ParamId::new),
         ));
     }
-    if !missing.is_empty() || !mismatched.is_empty() {
+    if !misfits.is_empty() {
         return Err(fail(format!(
-            "does not fit this {:?} model (K = {}): {} tensors missing ({}), {} of another shape \
-             ({}). Is --kind right, and does --config describe the checkpoint's architecture?",
+            "does not fit this {:?} model (K = {}). Is --kind right, and does --config describe \
+             the checkpoint's architecture? {}",
             config.kind(),
             config.codebook_size(),
-            missing.len(),
-            missing
-                .iter()
-                .take(5)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-            mismatched.len(),
-            mismatched
-                .iter()
-                .take(5)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("; "),
+            misfits.describe(),
         )));
     }
     let loaded = snapshots.len();

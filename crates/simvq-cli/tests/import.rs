@@ -1,12 +1,16 @@
 //! Lightning checkpoints of the reference's image tokenizer and audio codec (tiny widths, with
 //! the reference's module names; tools/golden_import_image.py and golden_import_audio.py) import,
 //! and the imported models reproduce the PyTorch models' tokens exactly and their
-//! reconstructions to 1e-4 — with the EMA weights by default, the raw ones on request.
+//! reconstructions to 1e-4 — with the EMA weights by default, the raw ones on request — and
+//! checkpoints that do not fit are refused naming each offending key once.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
+use burn::module::ParamId;
 use burn::tensor::{Tensor, TensorData};
+use burn_store::TensorSnapshot;
 use serde_json::Value;
 use simvq_audio::{AudioCodecConfig, SeanetConfig, VocosConfig};
 use simvq_cli::{import_checkpoint, load_model, save_model, Checkpoint, ModelConfig, Tokenizer};
@@ -184,4 +188,52 @@ fn an_audio_checkpoint_imports_with_its_lstm_gates_and_pos_net() {
         assert_eq!(report.ema, ema);
         assert_audio_reproduces(&tokenizer, &golden[set]);
     }
+}
+
+/// The audio fixture with `edit` applied to its tensors, imported (EMA weights): the error.
+fn audio_import_error(edit: impl FnOnce(&mut HashMap<String, TensorSnapshot>)) -> String {
+    let mut checkpoint = Checkpoint::read(&fixture("audio_ckpt.ckpt")).unwrap();
+    edit(checkpoint.tensors_mut());
+    match import_checkpoint::<B>(&checkpoint, &tiny_audio_config(), true, &Default::default()) {
+        Ok(_) => panic!("the edited checkpoint imported"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The first EMA key of the fixture's first LSTM layer's input matrix (`[4H, in]`).
+const LSTM_KEY: &str = "model_ema.encodermodel13lstmweight_ih_l0";
+
+#[test]
+fn a_tensor_of_another_rank_is_named_not_a_panic() {
+    let err = audio_import_error(|tensors| {
+        let shape: Vec<usize> = tensors[LSTM_KEY].shape.to_vec();
+        let flat = vec![0.0f32; shape.iter().product()];
+        let reshaped = TensorData::new(flat, [shape[0], shape[1], 1]);
+        let snapshot = TensorSnapshot::from_data(reshaped, vec![], vec![], ParamId::new());
+        tensors.insert(LSTM_KEY.into(), snapshot);
+    });
+    assert_eq!(err.matches(LSTM_KEY).count(), 1, "{err}");
+    assert!(
+        err.contains("audio_ckpt.ckpt") && err.contains("1 of another shape"),
+        "{err}"
+    );
+    assert!(err.contains("0 tensors missing"), "{err}");
+}
+
+#[test]
+fn a_missing_lstm_matrix_is_named_once() {
+    let err = audio_import_error(|tensors| {
+        tensors.remove(LSTM_KEY).unwrap();
+    });
+    assert_eq!(err.matches(LSTM_KEY).count(), 1, "{err}");
+    assert!(err.contains("1 tensors missing"), "{err}");
+}
+
+#[test]
+fn a_checkpoint_without_ema_weights_suggests_the_raw_ones() {
+    let err = audio_import_error(|tensors| tensors.retain(|k, _| !k.starts_with("model_ema.")));
+    assert!(
+        err.contains("--no-ema") && err.contains("audio_ckpt.ckpt"),
+        "{err}"
+    );
 }
