@@ -65,6 +65,11 @@
 //! # Ok::<(), simvq_quant::QuantError>(())
 //! ```
 
+/// The crate README's example, compiled and run as a doctest so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctest;
+
 mod any;
 mod codebook;
 mod data_init;
