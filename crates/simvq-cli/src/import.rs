@@ -6,7 +6,8 @@
 //! `model_ema.<name without dots>`, and the frozen codebook `C` always from
 //! `quantize.embedding.weight` (the EMA tracks only trainable parameters). A tensor that is
 //! missing or has another shape is an error naming it; nothing is left at its random init.
-//! Training-only keys (discriminators, LPIPS, loss buffers) are counted and ignored. Weight-norm
+//! Training-only keys (discriminators, LPIPS, loss buffers) are counted and ignored; the image
+//! PatchGAN can be imported on its own ([`import_discriminator`]). Weight-norm
 //! convs keep `weight_g`/`weight_v` (ours are weight-normed too), PyTorch `Linear` weights are
 //! transposed, LSTM matrices are split into burn's four gates.
 
@@ -20,6 +21,8 @@ use burn_store::pytorch::PytorchReader;
 use burn_store::{ModuleSnapshot, TensorSnapshot};
 
 use crate::error::{CliError, Result};
+use simvq_image::{PatchDiscriminator, PatchDiscriminatorConfig};
+
 use crate::model_file::{ModelConfig, Tokenizer};
 
 /// The reference's name of the frozen codebook `C`.
@@ -323,29 +326,105 @@ pub fn import_checkpoint<B: Backend>(
     ema: bool,
     device: &B::Device,
 ) -> Result<(Tokenizer<B>, ImportReport)> {
-    let fail = |message: String| checkpoint.error(message);
     if ema {
         require_ema(checkpoint)?;
     }
-    let state = &checkpoint.tensors;
     let mut tokenizer = config.init::<B>(device)?;
-    let targets = match &tokenizer {
-        Tokenizer::Image(m) => m.collect(None, None, false),
-        Tokenizer::Audio(m) => m.collect(None, None, false),
+    let reference = |path: &str| match config {
+        ModelConfig::Image(_) => image_reference(path),
+        ModelConfig::Audio(c) => {
+            audio_reference(path, c.encoder.ratios.len(), c.encoder.lstm_layers > 0)
+        }
     };
+    let misfit = |misfits: &Misfits| {
+        format!(
+            "does not fit this {:?} model (K = {}). Is --kind right, and does --config describe \
+             the checkpoint's architecture? {}",
+            config.kind(),
+            config.codebook_size(),
+            misfits.describe(),
+        )
+    };
+    let loaded = match &mut tokenizer {
+        Tokenizer::Image(m) => load_tensors(checkpoint, m, reference, ema, misfit)?,
+        Tokenizer::Audio(m) => load_tensors(checkpoint, m, reference, ema, misfit)?,
+    };
+    Ok((
+        tokenizer,
+        ImportReport {
+            loaded,
+            ema,
+            ignored: checkpoint.tensors.len() - loaded,
+        },
+    ))
+}
+
+/// The reference's name of one of our PatchGAN's tensors: taming's `NLayerDiscriminator` is
+/// one `main` list of conv, LeakyReLU, then (conv, BatchNorm, LeakyReLU) per layer, then the
+/// output conv; the image loss holds it as `loss.discriminator`.
+fn discriminator_reference(path: &str, layers: usize) -> Reference {
+    let index = |i: usize, rest: &str| format!("loss.discriminator.main.{i}.{rest}");
+    let name = if let Some(rest) = path.strip_prefix("input.") {
+        index(0, rest)
+    } else if let Some(rest) = path.strip_prefix("output.") {
+        index(2 + 3 * layers, rest)
+    } else if let Some(rest) = path.strip_prefix("blocks.") {
+        let (block, rest) = rest.split_once('.').unwrap_or((rest, ""));
+        let block: usize = block.parse().unwrap_or(usize::MAX);
+        match rest.split_once('.') {
+            Some(("conv", param)) => index(2 + 3 * block, param),
+            Some(("norm", param)) => index(3 + 3 * block, param),
+            _ => path.to_string(),
+        }
+    } else {
+        path.to_string()
+    };
+    Reference::plain(name)
+}
+
+/// Loads the PatchGAN of a reference image checkpoint (its raw weights, with BatchNorm's
+/// running statistics) into a new discriminator of `config`: to fine-tune from a released
+/// run, or to compare training steps.
+pub fn import_discriminator<B: Backend>(
+    checkpoint: &Checkpoint,
+    config: &PatchDiscriminatorConfig,
+    device: &B::Device,
+) -> Result<PatchDiscriminator<B>> {
+    let mut discriminator = config.init::<B>(device);
+    let reference = |path: &str| discriminator_reference(path, config.layers);
+    let misfit = |misfits: &Misfits| {
+        format!(
+            "holds no PatchGAN of this shape (ndf {}, {} layers): {}",
+            config.base_channels,
+            config.layers,
+            misfits.describe()
+        )
+    };
+    load_tensors(checkpoint, &mut discriminator, reference, false, misfit)?;
+    Ok(discriminator)
+}
+
+/// Sets every tensor of `module` from the checkpoint tensor the reference calls
+/// `reference(path)` (its EMA copy when `ema`), checking every shape before anything is set;
+/// `misfit` words the error when some are missing or of another shape. Returns how many were
+/// loaded.
+fn load_tensors<B: Backend, M: ModuleSnapshot<B>>(
+    checkpoint: &Checkpoint,
+    module: &mut M,
+    reference: impl Fn(&str) -> Reference,
+    ema: bool,
+    misfit: impl Fn(&Misfits) -> String,
+) -> Result<usize> {
+    let fail = |message: String| checkpoint.error(message);
+    let targets = module.collect(None, None, false);
     let mut snapshots = Vec::with_capacity(targets.len());
     let mut misfits = Misfits::default();
     for target in &targets {
         let ours = target.full_path();
-        let reference = match config {
-            ModelConfig::Image(_) => image_reference(&ours),
-            ModelConfig::Audio(c) => {
-                audio_reference(&ours, c.encoder.ratios.len(), c.encoder.lstm_layers > 0)
-            }
-        };
+        let reference = reference(&ours);
         let container = target.container_type();
         let key = checkpoint_key(&norm_parameter_names(reference.name, &container), ema);
-        let Some(source) = state.get(&key) else {
+        let Some(source) = checkpoint.tensors.get(&key) else {
             misfits.missing(&key);
             continue;
         };
@@ -380,19 +459,10 @@ pub fn import_checkpoint<B: Backend>(
         ));
     }
     if !misfits.is_empty() {
-        return Err(fail(format!(
-            "does not fit this {:?} model (K = {}). Is --kind right, and does --config describe \
-             the checkpoint's architecture? {}",
-            config.kind(),
-            config.codebook_size(),
-            misfits.describe(),
-        )));
+        return Err(fail(misfit(&misfits)));
     }
     let loaded = snapshots.len();
-    let result = match &mut tokenizer {
-        Tokenizer::Image(m) => m.apply(snapshots, None, None, false),
-        Tokenizer::Audio(m) => m.apply(snapshots, None, None, false),
-    };
+    let result = module.apply(snapshots, None, None, false);
     if !result.errors.is_empty() || !result.missing.is_empty() || result.applied.len() != loaded {
         return Err(fail(format!(
             "{} of {loaded} tensors applied ({} errors, {} missing)",
@@ -401,12 +471,5 @@ pub fn import_checkpoint<B: Backend>(
             result.missing.len()
         )));
     }
-    Ok((
-        tokenizer,
-        ImportReport {
-            loaded,
-            ema,
-            ignored: state.len() - loaded,
-        },
-    ))
+    Ok(loaded)
 }

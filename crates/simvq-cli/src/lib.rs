@@ -12,7 +12,7 @@ mod token_file;
 
 pub use codec::{ImageSize, Model};
 pub use error::{CliError, Result};
-pub use import::{import_checkpoint, Checkpoint, ImportReport};
+pub use import::{import_checkpoint, import_discriminator, Checkpoint, ImportReport};
 pub use model_file::{
     fingerprint, load_model, read_model_info, save_model, ModelConfig, ModelInfo, ModelKind,
     Tokenizer, MODEL_FORMAT, MODEL_FORMAT_VERSION,

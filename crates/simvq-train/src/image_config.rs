@@ -149,6 +149,12 @@ pub struct ImageTrainConfig {
     pub schedule: ScheduleSettings,
     /// Seed of the model initialisation.
     pub seed: u64,
+    /// Reproduce the reference's step where it differs from a clean GAN step: D's update also
+    /// receives the generator's GAN loss's gradient with respect to D (the reference's
+    /// `opt_gen.zero_grad()` leaves it in place). For its per-GPU BatchNorm statistics set
+    /// `discriminator.batchnorm_batch` (64 for the reference's 4 × 64). Off by default.
+    #[serde(default)]
+    pub reference_exact: bool,
 }
 
 impl ImageTrainConfig {
@@ -181,6 +187,7 @@ impl ImageTrainConfig {
                 saved_examples: 8,
             },
             seed: 0,
+            reference_exact: false,
         }
     }
 
@@ -227,6 +234,7 @@ impl ImageTrainConfig {
                 saved_examples: 10,
             },
             seed: 0,
+            reference_exact: false,
         }
     }
 }

@@ -13,7 +13,10 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use indicatif::ProgressBar;
 use simvq_data::{FileList, ImageBatch, ImageLoader, ImageTransform};
-use simvq_image::{discriminator_hinge_loss, ImageLoss, ImageTokenizer, PatchDiscriminator};
+use simvq_image::{
+    discriminator_hinge_loss, non_saturating_generator_loss, ImageLoss, ImageTokenizer,
+    PatchDiscriminator,
+};
 use simvq_metrics::{Lpips, LpipsNet};
 use simvq_quant::CodebookUsage;
 
@@ -32,8 +35,23 @@ use crate::split_eval::SplitEval;
 pub type ImageRunReport = RunReport<SplitEval<ImageEvalReport>>;
 
 /// The image tokenizer's step.
-struct ImageTask<B: AutodiffBackend> {
+pub(crate) struct ImageTask<B: AutodiffBackend> {
     loss: ImageLoss<B>,
+    /// With `reference_exact`: the weight of the generator's GAN loss, whose gradient with
+    /// respect to D the reference adds to D's step.
+    leak: Option<f64>,
+}
+
+impl<B: AutodiffBackend> ImageTask<B> {
+    /// The step of `config`; `lpips` when its perceptual weight is not 0.
+    pub(crate) fn new(config: &ImageTrainConfig, lpips: Option<Lpips<B>>) -> Self {
+        Self {
+            loss: ImageLoss::new(&config.loss, lpips),
+            leak: config
+                .reference_exact
+                .then_some(config.loss.generator_weight),
+        }
+    }
 }
 
 impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
@@ -81,8 +99,7 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
             self.loss.clone()
         };
 
-        // Generator: its gradients only for its own parameters (the reference leaks the
-        // generator loss's gradient into D's update; this does not).
+        // Generator: its gradients only for its own parameters.
         let out = model.forward(x.clone())?;
         let logits_fake = discriminator.forward(out.reconstruction.clone());
         let g = loss.generator(
@@ -95,11 +112,18 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
         let generator = GradientsParams::from_module(&mut grads, model);
 
         // Discriminator on the same reconstructions, detached: one simultaneous step equals
-        // the reference's alternating steps.
+        // the reference's alternating steps. With `reference_exact` its step also gets the
+        // generator's GAN loss's gradient w.r.t. D, as the reference's, whose
+        // `opt_gen.zero_grad()` leaves D's gradients in place: the same D on the same images
+        // gives the same logits, so that gradient is taken here from D's own pass.
         let logits_real = discriminator.forward(x);
         let logits_fake = discriminator.forward(out.reconstruction.detach());
-        let d_loss = discriminator_hinge_loss(logits_real, logits_fake);
-        let mut grads = (d_loss.clone() * weight).backward();
+        let d_loss = discriminator_hinge_loss(logits_real, logits_fake.clone());
+        let d_objective = match self.leak {
+            Some(w) => d_loss.clone() + non_saturating_generator_loss(logits_fake) * w,
+            None => d_loss.clone(),
+        };
+        let mut grads = (d_objective * weight).backward();
         let discriminator_grads = GradientsParams::from_module(&mut grads, discriminator);
 
         usage.update(&out.indices)?;
@@ -160,9 +184,7 @@ pub fn train_image<B: AutodiffBackend>(
     let val = eval_loader(config, &options.val)?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);
-    let task = ImageTask {
-        loss: ImageLoss::new(&config.loss, load_lpips::<B>(config, device, &bar)?),
-    };
+    let task = ImageTask::new(config, load_lpips::<B>(config, device, &bar)?);
     let trained = run_gan(
         &task,
         || {

@@ -15,6 +15,7 @@ mod error;
 mod gan_loop;
 mod image_config;
 mod image_report;
+mod image_step;
 mod image_trainer;
 mod optimizer;
 mod split_eval;
@@ -38,6 +39,7 @@ pub use image_report::{
     batch_tensor, evaluate_images, save_grid, save_png, save_png_pairs, ImageEvalNetworks,
     ImageEvalReport, ImagePair,
 };
+pub use image_step::ImageStep;
 pub use image_trainer::{train_image, ImageRunReport};
 pub use optimizer::OptimizerSettings;
 pub use split_eval::{SplitEval, SplitMetrics};
