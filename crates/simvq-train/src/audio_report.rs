@@ -10,7 +10,7 @@ use image::{Rgb, RgbImage};
 use serde::Serialize;
 use simvq_audio::{AudioCodec, MelSpectrogram};
 use simvq_data::AudioLoader;
-use simvq_metrics::{pesq_wb, stoi, vuv_f1_at_rate, Crepe, MetricsError};
+use simvq_metrics::{pesq_wb, stoi, vuv_f1_at_rate, Crepe, MetricsError, Utmos};
 use simvq_quant::CodebookUsage;
 
 use crate::error::{Result, TrainError};
@@ -41,6 +41,65 @@ pub struct AudioEvalReport {
     /// Utterances without a V/UV F1: no voiced frame in common, or too short for a CREPE frame
     /// (the reference skips the former as NaN).
     pub vuv_unscored: usize,
+    /// Mean UTMOS of the reconstructions (16 kHz), when the UTMOS network was given.
+    #[serde(default)]
+    pub utmos: Option<f64>,
+    /// Utterances too short for UTMOS (under 400 samples at 16 kHz).
+    #[serde(default)]
+    pub utmos_unscored: usize,
+}
+
+/// The pretrained networks of the optional Table 2 columns.
+pub struct AudioEvalNetworks<'a, B: Backend> {
+    /// CREPE, for V/UV F1.
+    pub crepe: Option<&'a Crepe<B>>,
+    /// The UTMOS22 strong learner.
+    pub utmos: Option<&'a Utmos<B>>,
+}
+
+// By hand: a derive would ask `B: Copy` of the backend, not only of the references.
+impl<B: Backend> Clone for AudioEvalNetworks<'_, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B: Backend> Copy for AudioEvalNetworks<'_, B> {}
+
+impl<B: Backend> Default for AudioEvalNetworks<'_, B> {
+    fn default() -> Self {
+        Self {
+            crepe: None,
+            utmos: None,
+        }
+    }
+}
+
+/// A mean over the utterances a metric could score.
+#[derive(Default)]
+struct PartialMean {
+    sum: f64,
+    scored: usize,
+}
+
+impl PartialMean {
+    fn add(&mut self, value: f64) {
+        self.sum += value;
+        self.scored += 1;
+    }
+
+    fn mean(&self) -> Option<f64> {
+        (self.scored > 0).then(|| self.sum / self.scored as f64)
+    }
+
+    /// Utterances not scored, when the metric ran at all.
+    fn unscored(&self, utterances: usize, ran: bool) -> usize {
+        if ran {
+            utterances - self.scored
+        } else {
+            0
+        }
+    }
 }
 
 /// One evaluated utterance: its file, the original and the reconstruction (same length).
@@ -62,12 +121,13 @@ fn as_saved(v: f32) -> f32 {
 }
 
 /// Encodes and decodes up to `limit` utterances (0 = all) of `loader` — whole utterances, one
-/// at a time, as the reference evaluates — and returns the metrics (V/UV F1 when `crepe` is
-/// given); `visit` sees every pair (to save or show some, and to count progress).
+/// at a time, as the reference evaluates — and returns the metrics (V/UV F1 and UTMOS when
+/// their `networks` are given); `visit` sees every pair (to save or show some, and to count
+/// progress).
 pub fn evaluate_audio<B: Backend>(
     model: &AudioCodec<B>,
     mel: &MelSpectrogram<B>,
-    crepe: Option<&Crepe<B>>,
+    networks: AudioEvalNetworks<'_, B>,
     loader: &AudioLoader,
     limit: usize,
     device: &B::Device,
@@ -76,8 +136,7 @@ pub fn evaluate_audio<B: Backend>(
     let mut usage = CodebookUsage::new(model.codebook_size());
     let rate = loader.example().sample_rate;
     let (mut utterances, mut samples, mut mel_sum, mut stoi_sum) = (0, 0, 0.0, 0.0);
-    let (mut pesq_sum, mut pesq_scored) = (0.0, 0);
-    let (mut vuv_sum, mut vuv_scored) = (0.0, 0);
+    let (mut pesq, mut vuv, mut utmos) = Default::default();
     'batches: for index in 0..loader.batches_per_epoch() {
         let batch = loader.batch(0, index)?;
         let width = batch.shape[1];
@@ -107,24 +166,14 @@ pub fn evaluate_audio<B: Backend>(
             let distance: f32 = mel.log_mel_l1(x_hat, x).into_scalar().elem();
             mel_sum += f64::from(distance);
             stoi_sum += stoi(&original, &reconstruction, rate)?;
-            match pesq_wb(&original, &reconstruction, rate) {
-                Ok(score) => {
-                    pesq_sum += score;
-                    pesq_scored += 1;
-                }
-                Err(MetricsError::Pesq(_)) => {}
-                Err(other) => return Err(other.into()),
-            }
-            if let Some(crepe) = crepe {
-                match vuv_f1_at_rate(crepe, &original, &reconstruction, rate, device) {
-                    Ok(Some(f1)) => {
-                        vuv_sum += f1;
-                        vuv_scored += 1;
-                    }
-                    Ok(None) | Err(MetricsError::TooShort { .. }) => {}
-                    Err(other) => return Err(other.into()),
-                }
-            }
+            score_optional(
+                &original,
+                &reconstruction,
+                rate,
+                networks,
+                [&mut pesq, &mut vuv, &mut utmos],
+                device,
+            )?;
             visit(AudioPair {
                 path: path.clone(),
                 original,
@@ -141,15 +190,45 @@ pub fn evaluate_audio<B: Backend>(
         perplexity: usage.perplexity(),
         mel_l1: mel_sum / utterances.max(1) as f64,
         stoi: stoi_sum / utterances.max(1) as f64,
-        pesq: (pesq_scored > 0).then(|| pesq_sum / pesq_scored as f64),
-        pesq_unscored: utterances - pesq_scored,
-        vuv_f1: (vuv_scored > 0).then(|| vuv_sum / vuv_scored as f64),
-        vuv_unscored: if crepe.is_some() {
-            utterances - vuv_scored
-        } else {
-            0
-        },
+        pesq: pesq.mean(),
+        pesq_unscored: pesq.unscored(utterances, true),
+        vuv_f1: vuv.mean(),
+        vuv_unscored: vuv.unscored(utterances, networks.crepe.is_some()),
+        utmos: utmos.mean(),
+        utmos_unscored: utmos.unscored(utterances, networks.utmos.is_some()),
     })
+}
+
+/// Adds one utterance to the means of the metrics some utterances cannot be scored by:
+/// wide-band PESQ, and V/UV F1 and UTMOS when their networks are given.
+fn score_optional<B: Backend>(
+    original: &[f32],
+    reconstruction: &[f32],
+    rate: u32,
+    networks: AudioEvalNetworks<'_, B>,
+    [pesq, vuv, utmos]: [&mut PartialMean; 3],
+    device: &B::Device,
+) -> Result<()> {
+    match pesq_wb(original, reconstruction, rate) {
+        Ok(score) => pesq.add(score),
+        Err(MetricsError::Pesq(_)) => {}
+        Err(other) => return Err(other.into()),
+    }
+    if let Some(crepe) = networks.crepe {
+        match vuv_f1_at_rate(crepe, original, reconstruction, rate, device) {
+            Ok(Some(f1)) => vuv.add(f1),
+            Ok(None) | Err(MetricsError::TooShort { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if let Some(network) = networks.utmos {
+        match network.score_at_rate(reconstruction, rate, device) {
+            Ok(score) => utmos.add(score),
+            Err(MetricsError::TooShort { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(())
 }
 
 fn output_error(path: &Path, e: impl std::fmt::Display) -> TrainError {

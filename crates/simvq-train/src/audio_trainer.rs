@@ -19,7 +19,9 @@ use simvq_data::{AudioBatch, AudioClip, AudioLoader, FileList};
 use simvq_quant::CodebookUsage;
 
 use crate::audio_config::AudioTrainConfig;
-use crate::audio_report::{evaluate_audio, save_mel_png, save_wav_pairs, AudioEvalReport};
+use crate::audio_report::{
+    evaluate_audio, save_mel_png, save_wav_pairs, AudioEvalNetworks, AudioEvalReport,
+};
 use crate::error::{Result, TrainError};
 use crate::gan_loop::{
     finish, prepare_run_dir, progress_bar, run_gan, scalars, GanTask, LoopSettings, RunOptions,
@@ -203,7 +205,7 @@ pub fn train_audio<B: AutodiffBackend>(
     let validation = evaluate_audio(
         &trained.ema,
         &mel,
-        None,
+        AudioEvalNetworks::default(),
         &val,
         config.schedule.eval_examples,
         device,
@@ -219,7 +221,7 @@ pub fn train_audio<B: AutodiffBackend>(
     let training = evaluate_audio(
         &trained.ema,
         &mel,
-        None,
+        AudioEvalNetworks::default(),
         &whole_utterances(&options.train, sample_rate, config.data.seed)?,
         validation.utterances,
         device,

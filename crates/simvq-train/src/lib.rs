@@ -22,8 +22,8 @@ mod split_eval;
 
 pub use audio_config::{AudioDataSettings, AudioTrainConfig};
 pub use audio_report::{
-    evaluate_audio, save_mel_png, save_wav_pair, save_wav_pairs, write_wav, AudioEvalReport,
-    AudioPair,
+    evaluate_audio, save_mel_png, save_wav_pair, save_wav_pairs, write_wav, AudioEvalNetworks,
+    AudioEvalReport, AudioPair,
 };
 pub use audio_trainer::{train_audio, AudioRunReport};
 pub use checkpoint::{CheckpointDir, RunCheckpoint};
