@@ -6,7 +6,7 @@ use std::path::Path;
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use simvq_data::{decode_rgb, load_audio, push_chw, Crop, ImageTransform};
-use simvq_train::{save_png, write_wav};
+use simvq_run::{save_png, write_wav};
 
 use crate::error::{CliError, Result};
 use crate::model_file::{ModelConfig, ModelInfo, Tokenizer};

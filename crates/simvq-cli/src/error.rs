@@ -48,9 +48,9 @@ pub enum CliError {
     /// Reading an image or audio file failed.
     #[error(transparent)]
     Data(#[from] simvq_data::DataError),
-    /// Reading a training run failed.
+    /// Reading a training run's config or checkpoint, or writing an output file, failed.
     #[error(transparent)]
-    Train(#[from] simvq_train::TrainError),
+    Run(#[from] simvq_run::RunError),
 }
 
 /// This crate's result type.

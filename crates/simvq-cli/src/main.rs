@@ -10,8 +10,10 @@ use burn::module::Module;
 use burn::tensor::backend::Backend;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use simvq_audio::AudioCodecConfig;
 use simvq_data::{FileList, AUDIO_EXTENSIONS, IMAGE_EXTENSIONS};
-use simvq_train::{load_config, AudioTrainConfig, ImageTrainConfig, RunCheckpoint};
+use simvq_image::ImageTokenizerConfig;
+use simvq_run::{load_config_section, RunCheckpoint};
 
 use simvq_cli::{
     import_checkpoint, load_model, read_model_info, save_model, Checkpoint, ImageSize, Model,
@@ -141,10 +143,10 @@ fn export(run: &Path, ema: bool, out: &Path) -> Result<()> {
     let device = Default::default();
     let located = RunCheckpoint::locate(run)?;
     let config_path = located.run.join("config.toml");
-    let config = match load_config(&config_path, &ImageTrainConfig::reference(1_024)) {
-        Ok(image) => ModelConfig::Image(image.model),
-        Err(image_error) => match load_config(&config_path, &AudioTrainConfig::reference(4_096)) {
-            Ok(audio) => ModelConfig::Audio(audio.model),
+    let config = match model_section(&config_path, KindArg::Image, 1_024) {
+        Ok(image) => image,
+        Err(image_error) => match model_section(&config_path, KindArg::Audio, 4_096) {
+            Ok(audio) => audio,
             Err(audio_error) => bail!(
                 "{} is neither an image run ({image_error}) nor an audio run ({audio_error})",
                 config_path.display()
@@ -168,20 +170,32 @@ fn export(run: &Path, ema: bool, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The `[model]` table of a training config or run's `config.toml`, over the reference model
+/// of `kind` with `k` codes.
+fn model_section(path: &Path, kind: KindArg, k: usize) -> simvq_run::Result<ModelConfig> {
+    Ok(match kind {
+        KindArg::Image => ModelConfig::Image(load_config_section(
+            path,
+            "model",
+            &ImageTokenizerConfig::reference(k),
+        )?),
+        KindArg::Audio => ModelConfig::Audio(load_config_section(
+            path,
+            "model",
+            &AudioCodecConfig::reference(k),
+        )?),
+    })
+}
+
 /// `simvq import`.
 fn import(ckpt: &Path, kind: KindArg, config: Option<&Path>, ema: bool, out: &Path) -> Result<()> {
     type B = burn::backend::Flex;
     let checkpoint = Checkpoint::read(ckpt)?;
     let k = checkpoint.codebook_size()?;
     let config = match (kind, config) {
-        (KindArg::Image, None) => ModelConfig::Image(ImageTrainConfig::reference(k).model),
-        (KindArg::Audio, None) => ModelConfig::Audio(AudioTrainConfig::reference(k).model),
-        (KindArg::Image, Some(path)) => {
-            ModelConfig::Image(load_config(path, &ImageTrainConfig::reference(k))?.model)
-        }
-        (KindArg::Audio, Some(path)) => {
-            ModelConfig::Audio(load_config(path, &AudioTrainConfig::reference(k))?.model)
-        }
+        (KindArg::Image, None) => ModelConfig::Image(ImageTokenizerConfig::reference(k)),
+        (KindArg::Audio, None) => ModelConfig::Audio(AudioCodecConfig::reference(k)),
+        (kind, Some(path)) => model_section(path, kind, k)?,
     };
     let (tokenizer, report) =
         import_checkpoint::<B>(&checkpoint, &config, ema, &Default::default())?;

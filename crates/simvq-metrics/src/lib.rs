@@ -27,22 +27,32 @@
 //! # Ok::<(), simvq_metrics::MetricsError>(())
 //! ```
 
+#[cfg(feature = "audio")]
 mod crepe;
 mod error;
 mod fid;
 mod image_quality;
 mod inception;
 mod lpips;
+#[cfg(feature = "audio")]
 mod pesq_wb;
+#[cfg(feature = "audio")]
 mod plain_layers;
+#[cfg(feature = "audio")]
 mod sinc_resample;
+#[cfg(feature = "audio")]
 mod state_dict;
+#[cfg(feature = "audio")]
 mod stoi;
+#[cfg(feature = "audio")]
 mod utmos;
+#[cfg(feature = "audio")]
 mod vuv;
+#[cfg(feature = "audio")]
 mod wav2vec2;
 mod weights;
 
+#[cfg(feature = "audio")]
 pub use crepe::{Crepe, CrepeCapacity, CREPE_WEIGHTS_HELP, CREPE_WINDOW, PITCH_BINS};
 pub use error::MetricsError;
 pub use fid::{frechet_distance, FeatureStatistics};
@@ -51,10 +61,15 @@ pub use image_quality::{
 };
 pub use inception::{FidInception, INCEPTION_FEATURES, INCEPTION_WEIGHTS_HELP};
 pub use lpips::{Lpips, LpipsNet};
+#[cfg(feature = "audio")]
 pub use pesq_wb::{pesq_wb, pesq_wb_pcm, PESQ_RATE};
+#[cfg(feature = "audio")]
 pub use sinc_resample::sinc_resample;
+#[cfg(feature = "audio")]
 pub use stoi::{resample_octave, stoi, stoi_f64};
+#[cfg(feature = "audio")]
 pub use utmos::{Utmos, UTMOS_RATE, UTMOS_WEIGHTS_HELP};
+#[cfg(feature = "audio")]
 pub use vuv::{
     crepe_frames, decode_periodicity, frame_count, silent_frames, viterbi_path, voiced_frames,
     vuv_f1, vuv_f1_at_rate, CREPE_RATE,

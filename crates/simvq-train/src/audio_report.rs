@@ -12,6 +12,7 @@ use simvq_audio::{AudioCodec, MelSpectrogram};
 use simvq_data::AudioLoader;
 use simvq_metrics::{pesq_wb, stoi, vuv_f1_at_rate, Crepe, MetricsError, Utmos};
 use simvq_quant::CodebookUsage;
+use simvq_run::write_wav;
 
 use crate::error::{Result, TrainError};
 
@@ -236,22 +237,6 @@ fn output_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
         path: path.to_path_buf(),
         source: std::io::Error::other(e.to_string()),
     }
-}
-
-/// Writes mono 16-bit PCM (samples clipped to `[-1, 1]`).
-pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32) -> Result<()> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).map_err(|e| output_error(path, e))?;
-    for &v in samples {
-        let q = (f64::from(v.clamp(-1.0, 1.0)) * 32_767.0).round() as i16;
-        writer.write_sample(q).map_err(|e| output_error(path, e))?;
-    }
-    writer.finalize().map_err(|e| output_error(path, e))
 }
 
 /// Saves each pair as `NAME.original.wav` and `NAME.reconstructed.wav` in `dir`; returns the

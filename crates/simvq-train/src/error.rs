@@ -5,14 +5,6 @@ use std::path::PathBuf;
 /// Training errors; each says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// A config file that cannot be read or does not fit the config.
-    #[error("config {path}: {message}")]
-    Config {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong, naming the key.
-        message: String,
-    },
     /// The loss became NaN or infinite.
     #[error("non-finite loss at step {step} ({what}); the last checkpoint is intact. Lower the learning rate, add warm-up (optimizer.warmup_steps) or gradient clipping (optimizer.grad_clip_norm), or set schedule.on_non_finite = \"skip\"")]
     NonFinite {
@@ -52,6 +44,9 @@ pub enum TrainError {
     /// Codebook statistics failed.
     #[error(transparent)]
     Quant(#[from] simvq_quant::QuantError),
+    /// A run's config, checkpoint or output file.
+    #[error(transparent)]
+    Run(#[from] simvq_run::RunError),
 }
 
 /// Result alias of this crate.

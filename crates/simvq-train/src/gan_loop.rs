@@ -25,12 +25,11 @@ use serde::{Deserialize, Serialize};
 use simvq_data::{Example, Loader, Prefetcher};
 use simvq_quant::CodebookUsage;
 
-use crate::checkpoint::CheckpointDir;
-use crate::config_file::to_toml;
 use crate::ema::WeightEma;
 use crate::error::{Result, TrainError};
 use crate::image_config::{CodebookInit, NonFinitePolicy, ScheduleSettings};
 use crate::optimizer::OptimizerSettings;
+use simvq_run::{to_toml, CheckpointDir};
 
 /// Where the data is and what to do with the run directory.
 #[derive(Debug, Clone)]

@@ -8,8 +8,6 @@
 mod audio_config;
 mod audio_report;
 mod audio_trainer;
-mod checkpoint;
-mod config_file;
 mod ema;
 mod error;
 mod gan_loop;
@@ -22,12 +20,10 @@ mod split_eval;
 
 pub use audio_config::{AudioDataSettings, AudioTrainConfig};
 pub use audio_report::{
-    evaluate_audio, save_mel_png, save_wav_pair, save_wav_pairs, write_wav, AudioEvalNetworks,
+    evaluate_audio, save_mel_png, save_wav_pair, save_wav_pairs, AudioEvalNetworks,
     AudioEvalReport, AudioPair,
 };
 pub use audio_trainer::{train_audio, AudioRunReport};
-pub use checkpoint::{CheckpointDir, RunCheckpoint};
-pub use config_file::{load_config, parse_config, to_toml};
 pub use ema::WeightEma;
 pub use error::{Result, TrainError};
 pub use gan_loop::{LogEntry, RunOptions, RunReport};
@@ -36,10 +32,15 @@ pub use image_config::{
     ScheduleSettings,
 };
 pub use image_report::{
-    batch_tensor, evaluate_images, save_grid, save_png, save_png_pairs, ImageEvalNetworks,
-    ImageEvalReport, ImagePair,
+    batch_tensor, evaluate_images, save_grid, save_png_pairs, ImageEvalNetworks, ImageEvalReport,
+    ImagePair,
 };
 pub use image_step::ImageStep;
 pub use image_trainer::{train_image, ImageRunReport};
 pub use optimizer::OptimizerSettings;
 pub use split_eval::{SplitEval, SplitMetrics};
+// A run's files: the trainer writes them; programs that only read them depend on simvq-run.
+pub use simvq_run::{
+    load_config, load_config_section, parse_config, save_png, to_toml, write_wav, CheckpointDir,
+    RunCheckpoint, RunError,
+};

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use simvq_train::{load_config, parse_config, AudioTrainConfig, ImageTrainConfig, TrainError};
+use simvq_train::{load_config, parse_config, AudioTrainConfig, ImageTrainConfig, RunError};
 
 fn configs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs")
@@ -65,8 +65,7 @@ fn a_file_overrides_only_what_it_names_and_typos_are_errors() {
     assert!(err.contains("not valid TOML"), "{err}");
     let err = load_config(Path::new("/no/such/config.toml"), &defaults).unwrap_err();
     assert!(
-        matches!(err, TrainError::Config { .. })
-            && err.to_string().contains("/no/such/config.toml")
+        matches!(err, RunError::Config { .. }) && err.to_string().contains("/no/such/config.toml")
     );
 }
 

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::Backend;
 
-use crate::error::{Result, TrainError};
+use crate::error::{Result, RunError};
 
 /// Suffix of a checkpoint still being written.
 const PARTIAL: &str = ".partial";
@@ -41,7 +41,7 @@ impl CheckpointDir {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => {
-                return Err(TrainError::Io {
+                return Err(RunError::Io {
                     path: self.root.clone(),
                     source,
                 })
@@ -66,23 +66,34 @@ impl CheckpointDir {
 
     /// Writes checkpoint `step`: `write` fills a fresh temporary directory, which is then
     /// renamed to `step-<step>`; older checkpoints beyond `keep` are removed afterwards.
-    pub fn save(&self, step: usize, write: impl FnOnce(&Path) -> Result<()>) -> Result<PathBuf> {
+    /// `write`'s error type is the caller's (a trainer's own errors pass through).
+    pub fn save<E: From<RunError>>(
+        &self,
+        step: usize,
+        write: impl FnOnce(&Path) -> std::result::Result<(), E>,
+    ) -> std::result::Result<PathBuf, E> {
         let final_dir = self.root.join(format!("{PREFIX}{step:09}"));
         let partial = self.root.join(format!("{PREFIX}{step:09}{PARTIAL}"));
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| TrainError::Io { path, source }
-        };
-        if partial.exists() {
-            std::fs::remove_dir_all(&partial).map_err(io(&partial))?;
-        }
-        std::fs::create_dir_all(&partial).map_err(io(&partial))?;
+        self.prepare(&partial)?;
         write(&partial)?;
-        sync_dir(&partial)?;
+        Ok(self.commit(&partial, final_dir)?)
+    }
+
+    /// An empty directory at `partial`.
+    fn prepare(&self, partial: &Path) -> Result<()> {
+        if partial.exists() {
+            std::fs::remove_dir_all(partial).map_err(io(partial))?;
+        }
+        std::fs::create_dir_all(partial).map_err(io(partial))
+    }
+
+    /// Flushes `partial`, renames it to `final_dir`, prunes the oldest checkpoints.
+    fn commit(&self, partial: &Path, final_dir: PathBuf) -> Result<PathBuf> {
+        sync_dir(partial)?;
         if final_dir.exists() {
             std::fs::remove_dir_all(&final_dir).map_err(io(&final_dir))?;
         }
-        std::fs::rename(&partial, &final_dir).map_err(io(&final_dir))?;
+        std::fs::rename(partial, &final_dir).map_err(io(&final_dir))?;
         sync_dir(&self.root)?;
         let all = self.list()?;
         for (_, old) in all.iter().take(all.len().saturating_sub(self.keep)) {
@@ -92,9 +103,17 @@ impl CheckpointDir {
     }
 }
 
+/// The error of an I/O failure on `path`.
+fn io(path: &Path) -> impl Fn(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Flushes every file of `dir` and the directory itself to disk.
 fn sync_dir(dir: &Path) -> Result<()> {
-    let io = |source| TrainError::Io {
+    let io = |source| RunError::Io {
         path: dir.to_path_buf(),
         source,
     };
@@ -103,7 +122,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
         if path.is_file() {
             std::fs::File::open(&path)
                 .and_then(|f| f.sync_all())
-                .map_err(|source| TrainError::Io {
+                .map_err(|source| RunError::Io {
                     path: path.clone(),
                     source,
                 })?;
@@ -137,7 +156,7 @@ impl RunCheckpoint {
         let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
         module
             .load_file(self.checkpoint.join(name), &recorder, device)
-            .map_err(|e| TrainError::Checkpoint {
+            .map_err(|e| RunError::Checkpoint {
                 path: self.checkpoint.clone(),
                 message: format!("loading {name}.mpk: {e}"),
             })
@@ -150,7 +169,7 @@ impl RunCheckpoint {
             let (_, checkpoint) =
                 CheckpointDir::new(path, 1)
                     .latest()?
-                    .ok_or_else(|| TrainError::Checkpoint {
+                    .ok_or_else(|| RunError::Checkpoint {
                         path: path.to_path_buf(),
                         message: "the run has no checkpoint yet".into(),
                     })?;
@@ -166,7 +185,7 @@ impl RunCheckpoint {
                     checkpoint: path.to_path_buf(),
                 })
             }
-            _ => Err(TrainError::Checkpoint {
+            _ => Err(RunError::Checkpoint {
                 path: path.to_path_buf(),
                 message: "neither a run directory (with config.toml and checkpoints/) nor one \
                           of its checkpoints (with ema.mpk)"

@@ -9,18 +9,27 @@ use std::path::Path;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Result, TrainError};
+use crate::error::{Result, RunError};
 
 /// Reads `path` (TOML) over `defaults`.
 pub fn load_config<T: Serialize + DeserializeOwned>(path: &Path, defaults: &T) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| TrainError::Config {
-        path: path.to_path_buf(),
-        message: format!("cannot read it: {e}"),
-    })?;
-    parse_config(&text, defaults).map_err(|message| TrainError::Config {
-        path: path.to_path_buf(),
-        message,
-    })
+    let file = read_toml(path)?;
+    layer(file, defaults).map_err(|message| config_error(path, message))
+}
+
+/// Reads the `[section]` table of `path` (TOML) over `defaults`, ignoring the file's other
+/// tables: how a program that only runs the model reads a training run's `config.toml`.
+pub fn load_config_section<T: Serialize + DeserializeOwned>(
+    path: &Path,
+    section: &str,
+    defaults: &T,
+) -> Result<T> {
+    let mut file = read_toml(path)?;
+    let table = file
+        .as_object_mut()
+        .and_then(|tables| tables.remove(section))
+        .ok_or_else(|| config_error(path, format!("has no [{section}] table")))?;
+    layer(table, defaults).map_err(|message| config_error(path, format!("[{section}]: {message}")))
 }
 
 /// [`load_config`] on a string; the error is a message naming the offending key.
@@ -28,8 +37,33 @@ pub fn parse_config<T: Serialize + DeserializeOwned>(
     text: &str,
     defaults: &T,
 ) -> std::result::Result<T, String> {
+    layer(toml_value(text)?, defaults)
+}
+
+fn config_error(path: &Path, message: String) -> RunError {
+    RunError::Config {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// The TOML file at `path`, as a JSON value.
+fn read_toml(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| config_error(path, format!("cannot read it: {e}")))?;
+    toml_value(&text).map_err(|message| config_error(path, message))
+}
+
+fn toml_value(text: &str) -> std::result::Result<Value, String> {
     let file: toml::Value = toml::from_str(text).map_err(|e| format!("not valid TOML: {e}"))?;
-    let file = serde_json::to_value(file).map_err(|e| e.to_string())?;
+    serde_json::to_value(file).map_err(|e| e.to_string())
+}
+
+/// `file`'s keys over `defaults`; an unknown key is an error naming it.
+fn layer<T: Serialize + DeserializeOwned>(
+    file: Value,
+    defaults: &T,
+) -> std::result::Result<T, String> {
     let mut merged = serde_json::to_value(defaults).map_err(|e| e.to_string())?;
     merge(&mut merged, file, "")?;
     serde_json::from_value(merged).map_err(|e| format!("invalid value: {e}"))
