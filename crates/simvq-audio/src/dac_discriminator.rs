@@ -10,8 +10,9 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Tensor};
 
-use crate::discriminator::{leaky_convs, PeriodDiscriminator, Verdict, WeightNormConv2d};
+use crate::discriminator::{leaky_convs, PeriodDiscriminator, Verdict};
 use crate::stft::Stft;
+use crate::weight_norm_conv2d::WeightNormConv2d;
 
 /// Frequency bands of the multi-band discriminator, as fractions of the one-sided bins.
 const BANDS: [(f64, f64); 5] = [

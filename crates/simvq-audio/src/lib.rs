@@ -22,6 +22,7 @@
 //! # Ok::<(), simvq_audio::AudioError>(())
 //! ```
 
+mod audio_discriminator;
 mod backbone;
 mod codec;
 mod conv;
@@ -33,8 +34,11 @@ mod head;
 mod istft;
 mod loss;
 mod mel;
+mod reference_names;
 mod stft;
+mod weight_norm_conv2d;
 
+pub use audio_discriminator::{AudioDiscriminator, AudioDiscriminatorConfig, AudioVerdicts};
 pub use backbone::{VocosBackbone, VocosConfig};
 pub use codec::{AudioCodec, AudioCodecConfig, CodecOutput};
 pub use conv::{extra_padding, reflect_pad, WeightNormConv1d};
@@ -45,15 +49,14 @@ pub use dac_discriminator::{
 pub use discriminator::{
     feature_matching_loss, hinge_discriminator_loss, hinge_generator_loss, MultiPeriodConfig,
     MultiPeriodDiscriminator, MultiResolutionConfig, MultiResolutionDiscriminator,
-    PeriodDiscriminator, ResolutionDiscriminator, Verdict, WeightNormConv2d,
+    PeriodDiscriminator, ResolutionDiscriminator, Verdict,
 };
 pub use encoder::{SeanetConfig, SeanetEncoder};
 pub use error::{AudioError, Result};
 pub use head::IstftHead;
 pub use istft::{hann_window, Istft};
-pub use loss::{
-    audio_discriminator_loss, AudioDiscriminator, AudioDiscriminatorConfig, AudioGeneratorLoss,
-    AudioLoss, AudioLossConfig, AudioVerdicts,
-};
+pub use loss::{audio_discriminator_loss, AudioGeneratorLoss, AudioLoss, AudioLossConfig};
 pub use mel::{mel_filterbank, MelConfig, MelSpectrogram};
+pub use reference_names::ReferenceName;
 pub use stft::Stft;
+pub use weight_norm_conv2d::WeightNormConv2d;

@@ -1,22 +1,18 @@
 //! The codec's training objective (the reference's `speech_loss.py`): 45 × log-mel L1, the
 //! Vocos multi-period and multi-resolution GAN terms (hinge, feature matching, averaged over
 //! sub-discriminators), DAC's terms (least squares, feature matching, summed) and
-//! 1000 × the quantizer loss; and the one discriminator that holds all three, trained by one
-//! optimizer as in the reference.
+//! 1000 × the quantizer loss; and the discriminators' objective.
 
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Tensor};
 use simvq_quant::QuantLoss;
 
+use crate::audio_discriminator::AudioVerdicts;
 use crate::dac_discriminator::{
-    dac_feature_matching_loss, lsgan_discriminator_loss, lsgan_generator_loss, DacConfig,
-    DacDiscriminator,
+    dac_feature_matching_loss, lsgan_discriminator_loss, lsgan_generator_loss,
 };
-use crate::discriminator::{
-    feature_matching_loss, hinge_discriminator_loss, hinge_generator_loss, MultiPeriodConfig,
-    MultiPeriodDiscriminator, MultiResolutionConfig, MultiResolutionDiscriminator, Verdict,
-};
+use crate::discriminator::{feature_matching_loss, hinge_discriminator_loss, hinge_generator_loss};
 use crate::mel::{MelConfig, MelSpectrogram};
 
 /// Weights of the generator objective; defaults are the reference's.
@@ -37,89 +33,6 @@ pub struct AudioLossConfig {
     /// The mel spectrogram of the L1 term.
     #[config(default = "MelConfig::new()")]
     pub mel: MelConfig,
-}
-
-/// The discriminators of the reference, as one module (one optimizer, one EMA).
-#[derive(Config, Debug, PartialEq)]
-pub struct AudioDiscriminatorConfig {
-    /// Vocos/HiFi-GAN multi-period discriminator.
-    #[config(default = "MultiPeriodConfig::new()")]
-    pub mpd: MultiPeriodConfig,
-    /// UnivNet multi-resolution discriminator.
-    #[config(default = "MultiResolutionConfig::new()")]
-    pub mrd: MultiResolutionConfig,
-    /// DAC's discriminator.
-    #[config(default = "DacConfig::new()")]
-    pub dac: DacConfig,
-    /// Train with the DAC discriminator and its terms (the reference does; on a CPU it is
-    /// the costliest of the three).
-    #[config(default = true)]
-    pub use_dac: bool,
-}
-
-impl AudioDiscriminatorConfig {
-    /// Builds the discriminators.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> AudioDiscriminator<B> {
-        AudioDiscriminator {
-            mpd: self.mpd.init(device),
-            mrd: self.mrd.init(device),
-            dac: self.use_dac.then(|| self.dac.init(device)),
-        }
-    }
-}
-
-/// Multi-period, multi-resolution and (optionally) DAC discriminators.
-#[derive(Module, Debug)]
-pub struct AudioDiscriminator<B: Backend> {
-    /// Multi-period.
-    pub mpd: MultiPeriodDiscriminator<B>,
-    /// Multi-resolution.
-    pub mrd: MultiResolutionDiscriminator<B>,
-    /// DAC.
-    pub dac: Option<DacDiscriminator<B>>,
-}
-
-/// Every sub-discriminator's verdict on one batch of waveforms.
-#[derive(Debug, Clone)]
-pub struct AudioVerdicts<B: Backend> {
-    /// Multi-period.
-    pub mpd: Vec<Verdict<B>>,
-    /// Multi-resolution.
-    pub mrd: Vec<Verdict<B>>,
-    /// DAC (empty without it).
-    pub dac: Vec<Verdict<B>>,
-}
-
-impl<B: Backend> AudioDiscriminator<B> {
-    /// The verdicts on waveforms `[B, T]`.
-    pub fn forward(&self, wave: Tensor<B, 2>) -> AudioVerdicts<B> {
-        AudioVerdicts {
-            mpd: self.mpd.forward(wave.clone()),
-            mrd: self.mrd.forward(wave.clone()),
-            dac: self.dac.as_ref().map_or_else(Vec::new, |d| d.forward(wave)),
-        }
-    }
-}
-
-impl<B: Backend> AudioVerdicts<B> {
-    /// The same verdicts cut from the graph (for the generator's feature matching, whose
-    /// gradient must not reach the discriminator).
-    pub fn detach(&self) -> Self {
-        let cut = |verdicts: &[Verdict<B>]| {
-            verdicts
-                .iter()
-                .map(|v| Verdict {
-                    logits: v.logits.clone().detach(),
-                    features: v.features.iter().map(|f| f.clone().detach()).collect(),
-                })
-                .collect()
-        };
-        Self {
-            mpd: cut(&self.mpd),
-            mrd: cut(&self.mrd),
-            dac: cut(&self.dac),
-        }
-    }
 }
 
 /// The reference's discriminator objective from the verdicts on real audio and on detached

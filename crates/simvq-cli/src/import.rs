@@ -21,6 +21,7 @@ use burn_store::pytorch::PytorchReader;
 use burn_store::{ModuleSnapshot, TensorSnapshot};
 
 use crate::error::{CliError, Result};
+use simvq_audio::AudioCodecConfig;
 use simvq_image::{PatchDiscriminator, PatchDiscriminatorConfig};
 
 use crate::model_file::{ModelConfig, Tokenizer};
@@ -116,75 +117,17 @@ fn image_reference(path: &str) -> Reference {
     Reference::plain(quantizer_reference(path).unwrap_or_else(|| path.to_string()))
 }
 
-/// The reference's name for one of our audio codec's tensors. The SEANet encoder is EnCodec's
-/// `model` list: conv 0, then per stage a residual block (convs at `block.1`, `block.3`, a
-/// `shortcut`), an ELU and the strided conv; then the LSTM, an ELU and the last conv. The
-/// backbone's `pos_net` is a list: two ResNet blocks, attention, two ResNet blocks, GroupNorm.
-fn audio_reference(path: &str, stages: usize, lstm: bool) -> Reference {
+/// The reference's name for one of our audio codec's tensors: the quantizer's as in both
+/// tokenizers, the rest as the codec names them after EnCodec and WavTokenizer.
+fn audio_reference(path: &str, config: &AudioCodecConfig) -> Reference {
     if let Some(name) = quantizer_reference(path) {
         return Reference::plain(name);
     }
-    let seanet = |index: usize, rest: &str| format!("encoder.model.{index}.{rest}");
-    let conv = |index: usize, param: &str| seanet(index, &format!("conv.conv.{param}"));
-    let lstm_index = 3 * stages + 1;
-    let conv_out_index = 3 * stages + 2 + usize::from(lstm);
-    if let Some(param) = path.strip_prefix("encoder.conv_in.") {
-        return Reference::plain(conv(0, param));
+    let reference = config.reference_name(path);
+    Reference {
+        name: reference.name,
+        gate: reference.lstm_gate,
     }
-    if let Some(param) = path.strip_prefix("encoder.conv_out.") {
-        return Reference::plain(conv(conv_out_index, param));
-    }
-    if let Some(rest) = path.strip_prefix("encoder.stages.") {
-        let (stage, rest) = rest.split_once('.').unwrap_or((rest, ""));
-        let stage: usize = stage.parse().unwrap_or(usize::MAX);
-        let block = 1 + 3 * stage;
-        if let Some(rest) = rest.strip_prefix("residual.block.") {
-            let (j, param) = rest.split_once('.').unwrap_or((rest, ""));
-            let j: usize = j.parse().unwrap_or(usize::MAX);
-            return Reference::plain(seanet(
-                block,
-                &format!("block.{}.conv.conv.{param}", 2 * j + 1),
-            ));
-        }
-        if let Some(param) = rest.strip_prefix("residual.shortcut.") {
-            return Reference::plain(seanet(block, &format!("shortcut.conv.conv.{param}")));
-        }
-        if let Some(param) = rest.strip_prefix("downsample.") {
-            return Reference::plain(conv(3 + 3 * stage, param));
-        }
-    }
-    if let Some(rest) = path.strip_prefix("encoder.lstm.") {
-        // `{layer}.{gate}.{input|hidden}_transform.{weight|bias}`
-        let parts: Vec<&str> = rest.split('.').collect();
-        if let [layer, gate, transform, param] = parts[..] {
-            let gate = ["input_gate", "forget_gate", "cell_gate", "output_gate"]
-                .iter()
-                .position(|g| *g == gate);
-            let which = if transform == "input_transform" {
-                "ih"
-            } else {
-                "hh"
-            };
-            return Reference {
-                name: seanet(lstm_index, &format!("lstm.{param}_{which}_l{layer}")),
-                gate,
-            };
-        }
-    }
-    let renamed = [
-        ("backbone.pos_blocks.0.", "backbone.pos_net.0."),
-        ("backbone.pos_blocks.1.", "backbone.pos_net.1."),
-        ("backbone.pos_attention.", "backbone.pos_net.2."),
-        ("backbone.pos_blocks.2.", "backbone.pos_net.3."),
-        ("backbone.pos_blocks.3.", "backbone.pos_net.4."),
-        ("backbone.pos_norm.", "backbone.pos_net.5."),
-    ]
-    .iter()
-    .find_map(|(ours, theirs)| {
-        path.strip_prefix(ours)
-            .map(|rest| format!("{theirs}{rest}"))
-    });
-    Reference::plain(renamed.unwrap_or_else(|| path.to_string()))
 }
 
 /// burn's norm layers call their affine parameters gamma and beta; PyTorch's weight and bias.
@@ -332,9 +275,7 @@ pub fn import_checkpoint<B: Backend>(
     let mut tokenizer = config.init::<B>(device)?;
     let reference = |path: &str| match config {
         ModelConfig::Image(_) => image_reference(path),
-        ModelConfig::Audio(c) => {
-            audio_reference(path, c.encoder.ratios.len(), c.encoder.lstm_layers > 0)
-        }
+        ModelConfig::Audio(c) => audio_reference(path, c),
     };
     let misfit = |misfits: &Misfits| {
         format!(

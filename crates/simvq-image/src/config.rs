@@ -1,13 +1,10 @@
 //! Configuration of the image tokenizer, defaulting to the reference's `imagenet_simvq_128_B`.
 
 use burn::config::Config;
-use burn::tensor::backend::Backend;
 use simvq_quant::SimVqConfig;
 
 use crate::blocks::NORM_GROUPS;
 use crate::error::ImageError;
-use crate::tokenizer::ImageTokenizer;
-use crate::{decoder::Decoder, encoder::Encoder};
 
 /// Encoder/decoder widths and depths (the reference's `ddconfig`).
 #[derive(Config, Debug, PartialEq)]
@@ -79,23 +76,5 @@ impl ImageTokenizerConfig {
             AutoencoderConfig::new(),
             SimVqConfig::new(codebook_size, 128),
         )
-    }
-
-    /// Builds the tokenizer with PyTorch's default init; the quantizer is seeded by its config.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<ImageTokenizer<B>, ImageError> {
-        self.autoencoder.validate()?;
-        if self.quantizer.dim != self.autoencoder.z_channels {
-            return Err(ImageError::InvalidConfig(format!(
-                "quantizer.dim is {} but autoencoder.z_channels is {}; they must be equal",
-                self.quantizer.dim, self.autoencoder.z_channels
-            )));
-        }
-        Ok(ImageTokenizer {
-            encoder: Encoder::new(&self.autoencoder, device),
-            quantizer: self.quantizer.init(device)?,
-            decoder: Decoder::new(&self.autoencoder, device),
-            image_channels: self.autoencoder.image_channels,
-            downsample_factor: self.autoencoder.downsample_factor(),
-        })
     }
 }

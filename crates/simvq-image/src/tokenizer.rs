@@ -4,9 +4,30 @@ use burn::module::Module;
 use burn::tensor::{backend::Backend, Int, Tensor};
 use simvq_quant::{CodebookQuantizer, QuantLoss, Quantizer, SimVq};
 
+use crate::config::ImageTokenizerConfig;
 use crate::decoder::Decoder;
 use crate::encoder::Encoder;
 use crate::error::{ImageError, Result};
+
+impl ImageTokenizerConfig {
+    /// Builds the tokenizer with PyTorch's default init; the quantizer is seeded by its config.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<ImageTokenizer<B>> {
+        self.autoencoder.validate()?;
+        if self.quantizer.dim != self.autoencoder.z_channels {
+            return Err(ImageError::InvalidConfig(format!(
+                "quantizer.dim is {} but autoencoder.z_channels is {}; they must be equal",
+                self.quantizer.dim, self.autoencoder.z_channels
+            )));
+        }
+        Ok(ImageTokenizer {
+            encoder: Encoder::new(&self.autoencoder, device),
+            quantizer: self.quantizer.init(device)?,
+            decoder: Decoder::new(&self.autoencoder, device),
+            image_channels: self.autoencoder.image_channels,
+            downsample_factor: self.autoencoder.downsample_factor(),
+        })
+    }
+}
 
 /// What one training forward pass produces.
 #[derive(Debug, Clone)]

@@ -9,7 +9,8 @@ use crate::ema_vq::{EmaVq, EmaVqConfig};
 use crate::error::QuantError;
 use crate::fsq::{Fsq, FsqConfig};
 use crate::lfq::{Lfq, LfqConfig};
-use crate::quantizer::{Quantizer, QuantizerOutput};
+use crate::quantizer::Quantizer;
+use crate::quantizer_output::QuantizerOutput;
 use crate::simvq::{SimVq, SimVqConfig};
 use crate::vq::{Vq, VqConfig};
 

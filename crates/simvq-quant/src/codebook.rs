@@ -9,7 +9,8 @@
 use burn::tensor::{backend::Backend, Int, Tensor};
 
 use crate::estimator::GradientEstimator;
-use crate::quantizer::{LossWeights, QuantLoss, QuantizerOutput};
+use crate::quant_loss::{LossWeights, QuantLoss};
+use crate::quantizer_output::QuantizerOutput;
 
 /// Default budget for the score tile of the nearest-code search: 256 MiB.
 pub const DEFAULT_SEARCH_BUDGET_BYTES: usize = 256 << 20;

@@ -18,7 +18,9 @@ use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::init::check_codebook_config;
 use crate::layout::Layout;
-use crate::quantizer::{check_indices, QuantLoss, Quantizer, QuantizerOutput};
+use crate::quant_loss::QuantLoss;
+use crate::quantizer::{check_indices, Quantizer};
+use crate::quantizer_output::QuantizerOutput;
 
 /// Configuration of [`EmaVq`].
 #[derive(Config, Debug)]

@@ -18,7 +18,9 @@ use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::layout::Layout;
 use crate::projection::{project, projections};
-use crate::quantizer::{QuantLoss, Quantizer, QuantizerOutput};
+use crate::quant_loss::QuantLoss;
+use crate::quantizer::Quantizer;
+use crate::quantizer_output::QuantizerOutput;
 
 /// Configuration of [`Fsq`].
 #[derive(Config, Debug)]

@@ -21,7 +21,9 @@ use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::layout::Layout;
 use crate::projection::{l2_normalize, project, projections};
-use crate::quantizer::{QuantLoss, Quantizer, QuantizerOutput};
+use crate::quant_loss::QuantLoss;
+use crate::quantizer::Quantizer;
+use crate::quantizer_output::QuantizerOutput;
 
 /// Probabilities are clamped to this before taking logs, as vector-quantize-pytorch does.
 const LOG_EPS: f32 = 1e-5;

@@ -81,7 +81,9 @@ mod init;
 mod layout;
 mod lfq;
 mod projection;
+mod quant_loss;
 mod quantizer;
+mod quantizer_output;
 mod residual;
 mod simvq;
 mod usage;
@@ -94,9 +96,9 @@ pub use error::{QuantError, Result};
 pub use estimator::GradientEstimator;
 pub use fsq::{Fsq, FsqConfig};
 pub use lfq::{Lfq, LfqConfig};
-pub use quantizer::{
-    CodebookQuantizer, CodebookSettings, LossWeights, QuantLoss, Quantizer, QuantizerOutput,
-};
+pub use quant_loss::{LossWeights, QuantLoss};
+pub use quantizer::{CodebookQuantizer, CodebookSettings, Quantizer};
+pub use quantizer_output::QuantizerOutput;
 pub use residual::{ResidualOutput, ResidualSimVq, ResidualSimVqConfig};
 pub use simvq::{FrozenCodebook, SimVq, SimVqConfig};
 pub use usage::CodebookUsage;

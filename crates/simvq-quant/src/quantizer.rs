@@ -1,4 +1,4 @@
-//! The interface every quantizer implements, and its output.
+//! The interface every quantizer implements.
 
 use burn::tensor::{backend::Backend, Int, Tensor};
 
@@ -6,65 +6,8 @@ use crate::codebook::Codebook;
 use crate::error::{QuantError, Result};
 use crate::estimator::GradientEstimator;
 use crate::layout::{ChannelFirst, Layout};
-
-/// The terms of the quantizer objective, kept apart so they can be logged separately.
-#[derive(Debug, Clone)]
-pub struct QuantLoss<B: Backend> {
-    /// Encoder commitment, `w_e · mean((sg(z_q) − z)²)`: pulls the encoder output towards its code.
-    pub commitment: Tensor<B, 1>,
-    /// Codebook term, `w_c · mean((z_q − sg(z))²)`: pulls the codes (for SimVQ: `W`, `b`)
-    /// towards the encoder output.
-    pub codebook: Tensor<B, 1>,
-    /// Entropy penalty (LFQ/BSQ): confident per token, diverse over the batch. Zero for the
-    /// other quantizers.
-    pub entropy: Tensor<B, 1>,
-}
-
-impl<B: Backend> QuantLoss<B> {
-    /// The commitment and codebook terms, with no entropy penalty.
-    pub fn without_entropy(commitment: Tensor<B, 1>, codebook: Tensor<B, 1>) -> Self {
-        let entropy = Tensor::zeros([1], &commitment.device());
-        Self {
-            commitment,
-            codebook,
-            entropy,
-        }
-    }
-
-    /// The summed loss to add to the training objective.
-    pub fn total(&self) -> Tensor<B, 1> {
-        self.commitment.clone() + self.codebook.clone() + self.entropy.clone()
-    }
-}
-
-/// Weights of the two loss terms.
-///
-/// The reference (taming's `VectorQuantizer2`, `legacy: false`) puts `β` on the encoder
-/// commitment and 1 on the codebook term; its `legacy: true` swaps them (taming issue #57).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LossWeights {
-    /// Weight of `mean((sg(z_q) − z)²)`.
-    pub commitment: f64,
-    /// Weight of `mean((z_q − sg(z))²)`.
-    pub codebook: f64,
-}
-
-impl LossWeights {
-    /// The weights the reference uses for a given `beta` and `legacy` flag.
-    pub fn from_beta(beta: f64, legacy: bool) -> Self {
-        if legacy {
-            Self {
-                commitment: 1.0,
-                codebook: beta,
-            }
-        } else {
-            Self {
-                commitment: beta,
-                codebook: 1.0,
-            }
-        }
-    }
-}
+use crate::quant_loss::LossWeights;
+use crate::quantizer_output::QuantizerOutput;
 
 /// Per-quantizer settings that are not parameters: loss weights and the search budget.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,20 +18,6 @@ pub struct CodebookSettings {
     pub search_budget_bytes: usize,
     /// How gradients cross the code selection.
     pub estimator: GradientEstimator,
-}
-
-/// What a quantizer returns for an input of rank `R`: quantized values of the same shape,
-/// indices of rank `I = R − 1` (the input's shape without its channel axis), and the loss.
-#[derive(Debug, Clone)]
-pub struct QuantizerOutput<B: Backend, const R: usize, const I: usize> {
-    /// Quantized values, same shape and layout as the input. Their forward value is exactly
-    /// the selected code; their gradient with respect to the input is the identity
-    /// (straight-through estimator).
-    pub quantized: Tensor<B, R>,
-    /// Code index of every token, shaped like the input without the channel axis.
-    pub indices: Tensor<B, I, Int>,
-    /// The VQ loss terms.
-    pub loss: QuantLoss<B>,
 }
 
 /// A vector quantizer: maps `D`-dimensional vectors to one of `K` codes.
@@ -175,7 +104,7 @@ macro_rules! impl_quantizer_for_codebook {
             fn forward(
                 &self,
                 z: Tensor<B, 2>,
-            ) -> $crate::error::Result<$crate::quantizer::QuantizerOutput<B, 2, 1>> {
+            ) -> $crate::error::Result<$crate::quantizer_output::QuantizerOutput<B, 2, 1>> {
                 $crate::quantizer::codebook_forward(self, z)
             }
 

@@ -12,7 +12,8 @@ use rand::RngExt;
 
 use crate::error::QuantError;
 use crate::layout::{ChannelFirst, Layout};
-use crate::quantizer::{QuantLoss, Quantizer};
+use crate::quant_loss::QuantLoss;
+use crate::quantizer::Quantizer;
 use crate::simvq::{SimVq, SimVqConfig};
 
 /// Configuration of [`ResidualSimVq`].

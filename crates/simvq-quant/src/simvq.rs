@@ -15,9 +15,8 @@ use crate::codebook::{Codebook, DEFAULT_SEARCH_BUDGET_BYTES};
 use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::init::{check_codebook_config, seeded_param};
-use crate::quantizer::{
-    impl_quantizer_for_codebook, CodebookQuantizer, CodebookSettings, LossWeights,
-};
+use crate::quant_loss::LossWeights;
+use crate::quantizer::{impl_quantizer_for_codebook, CodebookQuantizer, CodebookSettings};
 
 /// Configuration of [`SimVq`]. Defaults are those of the reference configs.
 #[derive(Config, Debug)]

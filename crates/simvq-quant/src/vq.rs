@@ -17,9 +17,8 @@ use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::init::{check_codebook_config, seeded_param};
 use crate::projection::{l2_normalize, project, projections};
-use crate::quantizer::{
-    impl_quantizer_for_codebook, CodebookQuantizer, CodebookSettings, LossWeights,
-};
+use crate::quant_loss::LossWeights;
+use crate::quantizer::{impl_quantizer_for_codebook, CodebookQuantizer, CodebookSettings};
 
 /// Configuration of [`Vq`].
 #[derive(Config, Debug)]

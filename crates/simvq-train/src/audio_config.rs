@@ -7,8 +7,8 @@ use simvq_audio::{
 };
 use simvq_quant::SimVqConfig;
 
-use crate::image_config::{CodebookInit, NonFinitePolicy, ScheduleSettings};
 use crate::optimizer::OptimizerSettings;
+use crate::schedule::{CodebookInit, NonFinitePolicy, ScheduleSettings};
 
 /// Audio data settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -27,8 +27,8 @@ use simvq_quant::CodebookUsage;
 
 use crate::ema::WeightEma;
 use crate::error::{Result, TrainError};
-use crate::image_config::{CodebookInit, NonFinitePolicy, ScheduleSettings};
 use crate::optimizer::OptimizerSettings;
+use crate::schedule::{CodebookInit, NonFinitePolicy, ScheduleSettings};
 use simvq_run::{to_toml, CheckpointDir};
 
 /// Where the data is and what to do with the run directory.

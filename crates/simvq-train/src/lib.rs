@@ -16,6 +16,7 @@ mod image_report;
 mod image_step;
 mod image_trainer;
 mod optimizer;
+mod schedule;
 mod split_eval;
 
 pub use audio_config::{AudioDataSettings, AudioTrainConfig};
@@ -27,10 +28,7 @@ pub use audio_trainer::{train_audio, AudioRunReport};
 pub use ema::WeightEma;
 pub use error::{Result, TrainError};
 pub use gan_loop::{LogEntry, RunOptions, RunReport};
-pub use image_config::{
-    CodebookInit, ImageDataSettings, ImageTrainConfig, LpipsFiles, NonFinitePolicy,
-    ScheduleSettings,
-};
+pub use image_config::{ImageDataSettings, ImageTrainConfig, LpipsFiles};
 pub use image_report::{
     batch_tensor, evaluate_images, save_grid, save_png_pairs, ImageEvalNetworks, ImageEvalReport,
     ImagePair,
@@ -38,6 +36,7 @@ pub use image_report::{
 pub use image_step::ImageStep;
 pub use image_trainer::{train_image, ImageRunReport};
 pub use optimizer::OptimizerSettings;
+pub use schedule::{CodebookInit, NonFinitePolicy, ScheduleSettings};
 pub use split_eval::{SplitEval, SplitMetrics};
 // A run's files: the trainer writes them; programs that only read them depend on simvq-run.
 pub use simvq_run::{
