@@ -83,6 +83,7 @@ fn best_of<T>(repeats: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 
 /// Runs the benchmark on backend `B`.
 pub fn run<B: AutodiffBackend>(args: &BenchArgs, device: &B::Device) -> Result<Vec<Row>> {
+    alloc::start_counting();
     let (n, d) = (args.tokens, args.dim);
     let budget = args.budget_mib << 20;
     let normal = Distribution::Normal(0.0, 1.0);
@@ -128,7 +129,7 @@ pub fn run<B: AutodiffBackend>(args: &BenchArgs, device: &B::Device) -> Result<V
                 .expect("shapes checked above");
             let grads = out.loss.total().backward();
             sync();
-            extra = extra.max(alloc::peak_bytes() - start);
+            extra = extra.max(alloc::peak_growth(start));
             grads
         });
         let tiling = SearchTiling::for_budget(n, k, budget);
