@@ -10,6 +10,7 @@ use burn::tensor::{Distribution, Tensor};
 use simvq_audio::{
     feature_matching_loss, hinge_discriminator_loss, hinge_generator_loss, MultiPeriodConfig,
 };
+use simvq_testkit::{assert_close_scalar, number, numbers, read_json, Tolerance, Value};
 
 #[test]
 fn shapes_and_size_match_vocos() {
@@ -115,9 +116,7 @@ fn multi_resolution_discriminator_matches_vocos_0_0_3() {
         "3 resolutions × 6 convs × (g, v, bias)"
     );
 
-    let golden: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures.join("mrd_golden.json")).unwrap())
-            .unwrap();
+    let golden = read_json(fixtures.join("mrd_golden.json"));
     let wave: Vec<f32> = (0..4001)
         .map(|i| {
             let n = i as f64;
@@ -163,9 +162,7 @@ fn dac_discriminator_and_losses_match_descript_audio_codec() {
     }
 
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let golden: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures.join("dac_golden.json")).unwrap())
-            .unwrap();
+    let golden = read_json(fixtures.join("dac_golden.json"));
     let device = Default::default();
     let dac = DacConfig::new().init::<Flex>(&device).map(&mut ClosedForm);
     assert_eq!(
@@ -192,46 +189,41 @@ fn dac_discriminator_and_losses_match_descript_audio_codec() {
             "feature_matching_loss",
         ),
     ] {
-        let want = golden[key].as_f64().unwrap();
-        let got = f64::from(got.into_scalar());
-        assert!(
-            (got - want).abs() <= 1e-4 * want.abs(),
-            "{key}: {got} vs {want}"
+        assert_close_scalar(
+            f64::from(got.into_scalar()),
+            number(&golden[key]),
+            Tolerance {
+                abs: 0.0,
+                rel: 1e-4,
+            },
+            key,
         );
     }
 }
 
 /// Logits and feature-map shapes, means and mean magnitudes against a golden `cases` array,
 /// to a relative tolerance (absolute below 1e-2).
-fn assert_verdicts_match(
-    verdicts: &[simvq_audio::Verdict<Flex>],
-    cases: &serde_json::Value,
-    tolerance: f64,
-) {
-    let floats = |v: &serde_json::Value| -> Vec<f64> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect()
-    };
+fn assert_verdicts_match(verdicts: &[simvq_audio::Verdict<Flex>], cases: &Value, tolerance: f64) {
+    // `tolerance · max(|want|, 1e-2)`: a `max`, not the kit's sum, so value by value.
     let close = |got: f64, want: f64, what: &str| {
-        assert!(
-            (got - want).abs() <= tolerance * want.abs().max(1e-2),
-            "{what}: {got} vs {want}"
+        assert_close_scalar(
+            got,
+            want,
+            Tolerance::absolute(tolerance * want.abs().max(1e-2)),
+            what,
         );
     };
     let cases = cases.as_array().unwrap();
     assert_eq!(verdicts.len(), cases.len());
     for (verdict, case) in verdicts.iter().zip(cases) {
         let logits = verdict.logits.clone().into_data().to_vec::<f32>().unwrap();
-        let expected = floats(&case["logits"]);
+        let expected = numbers(&case["logits"]);
         assert_eq!(logits.len(), expected.len());
-        for (g, e) in logits.iter().zip(&expected) {
-            close(f64::from(*g), *e, "logit");
+        for (i, (g, e)) in logits.iter().zip(&expected).enumerate() {
+            close(f64::from(*g), *e, &format!("logit {i}"));
         }
-        let means = floats(&case["feature_means"]);
-        let abs_means = floats(&case["feature_abs_means"]);
+        let means = numbers(&case["feature_means"]);
+        let abs_means = numbers(&case["feature_abs_means"]);
         for (i, feature) in verdict.features.iter().enumerate() {
             let shape: Vec<usize> = case["feature_shapes"][i]
                 .as_array()
@@ -243,12 +235,12 @@ fn assert_verdicts_match(
             close(
                 f64::from(feature.clone().mean().into_scalar()),
                 means[i],
-                "feature mean",
+                &format!("feature {i} mean"),
             );
             close(
                 f64::from(feature.clone().abs().mean().into_scalar()),
                 abs_means[i],
-                "feature |mean|",
+                &format!("feature {i} |mean|"),
             );
         }
     }

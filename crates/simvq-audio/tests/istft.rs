@@ -4,26 +4,25 @@ use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::{Tensor, TensorData};
-use serde_json::Value;
 use simvq_audio::{Istft, IstftHead};
+use simvq_testkit::{assert_close, closed_form, number, numbers, read_json, Tolerance, Value};
 
 type B = Flex;
 
+/// The script's closed-form input described by `spec`.
 fn formula(len: usize, spec: &Value) -> Vec<f32> {
-    let (amplitude, offset, salt) = (
-        spec["amplitude"].as_f64().unwrap(),
-        spec["offset"].as_f64().unwrap(),
-        spec["salt"].as_f64().unwrap(),
-    );
-    (0..len)
-        .map(|i| (offset + amplitude * (0.37 * i as f64 + salt).sin()) as f32)
-        .collect()
+    closed_form(
+        len,
+        number(&spec["salt"]),
+        number(&spec["amplitude"]),
+        number(&spec["offset"]),
+    )
 }
 
 #[test]
 fn istft_head_matches_vocos_in_torch() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/istft_golden.json");
-    let golden: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let golden = read_json(path);
     let device = Default::default();
     for case in golden["cases"].as_array().unwrap() {
         let n_fft = case["n_fft"].as_u64().unwrap() as usize;
@@ -38,22 +37,14 @@ fn istft_head_matches_vocos_in_torch() {
         let head = IstftHead::<B>::new(8, n_fft, hop, &device).unwrap();
         let audio = head.synthesize(log_magnitude, phase);
         assert_eq!(audio.dims(), [2, hop * frames]);
-        let got = audio.into_data().to_vec::<f32>().unwrap();
-        let expected: Vec<f64> = case["audio"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let got = audio.into_data().convert::<f64>().to_vec::<f64>().unwrap();
+        let expected = numbers(&case["audio"]);
         let scale = expected.iter().fold(0f64, |m, v| m.max(v.abs()));
-        let worst = got
-            .iter()
-            .zip(&expected)
-            .map(|(g, e)| (f64::from(*g) - e).abs())
-            .fold(0f64, f64::max);
-        assert!(
-            worst <= 1e-4 * scale,
-            "n_fft {n_fft}: max error {worst} (scale {scale})"
+        assert_close(
+            &got,
+            &expected,
+            Tolerance::absolute(1e-4 * scale),
+            &format!("n_fft {n_fft} (scale {scale})"),
         );
     }
 }

@@ -5,8 +5,10 @@ use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::{Tensor, TensorData};
-use serde_json::Value;
 use simvq_audio::{mel_filterbank, MelConfig, MelSpectrogram};
+use simvq_testkit::{
+    assert_close, assert_close_scalar, number, numbers, read_json, Tolerance, Value,
+};
 
 type B = Flex;
 
@@ -24,15 +26,7 @@ fn signal(length: usize, salt: f64, gain: f64) -> Vec<f32> {
 
 fn golden() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mel_golden.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    read_json(path)
 }
 
 #[test]
@@ -50,13 +44,13 @@ fn filterbank_mel_and_loss_match_torchaudio() {
         expected_bank[i * n_mels + m] = entry[2].as_f64().unwrap();
     }
     assert_eq!(bank.len(), 513 * n_mels);
-    let worst = bank
-        .iter()
-        .zip(&expected_bank)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0f64, f64::max);
     // torchaudio builds the bank in f32 (linspace of mel points near 3,900), we in f64.
-    assert!(worst < 1e-5, "filterbank off by {worst}");
+    assert_close(
+        &bank,
+        &expected_bank,
+        Tolerance::absolute(1e-5),
+        "filterbank",
+    );
 
     let device = Default::default();
     let length = golden["length"].as_u64().unwrap() as usize;
@@ -74,24 +68,29 @@ fn filterbank_mel_and_loss_match_torchaudio() {
         .map(|v| v.as_u64().unwrap() as usize)
         .collect();
     assert_eq!(mx.dims().to_vec(), shape);
-    let got = mx.into_data().to_vec::<f32>().unwrap();
-    let expected = floats(&golden["mel_x"]);
+    let got = mx.into_data().convert::<f64>().to_vec::<f64>().unwrap();
+    let expected = numbers(&golden["mel_x"]);
     let peak = expected.iter().fold(0f64, |m, v| m.max(v.abs()));
-    let worst = got
-        .iter()
-        .zip(&expected)
-        .map(|(g, e)| (f64::from(*g) - e).abs())
-        .fold(0f64, f64::max);
-    assert!(worst <= 1e-4 * peak, "mel off by {worst} (peak {peak})");
+    assert_close(
+        &got,
+        &expected,
+        Tolerance::absolute(1e-4 * peak),
+        &format!("mel (peak {peak})"),
+    );
     let loss = f64::from(mel.log_mel_l1(x, y).into_scalar());
-    let expected_loss = golden["loss"].as_f64().unwrap();
+    let expected_loss = number(&golden["loss"]);
     // The log magnifies rounding in the quietest bands (window leakage at ~1e-6 of the peak),
     // where an f32 DFT-by-convolution and torch's FFT round differently: 0.2% on one machine,
     // 0.38% on another (the f32 kernels' summation order follows the CPU's SIMD width), while
     // the mel itself agrees to 1e-4 of its peak on both.
-    assert!(
-        (loss - expected_loss).abs() <= 5e-3 * expected_loss,
-        "{loss} vs {expected_loss}"
+    assert_close_scalar(
+        loss,
+        expected_loss,
+        Tolerance {
+            abs: 0.0,
+            rel: 5e-3,
+        },
+        "log-mel L1 loss",
     );
 }
 

@@ -7,8 +7,8 @@ use std::path::Path;
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
 use burn_store::{ModuleSnapshot, PytorchStore};
-use serde_json::Value;
 use simvq_audio::{SeanetConfig, SeanetEncoder};
+use simvq_testkit::{assert_close_scalar, closed_form, numbers, read_json, Tolerance};
 
 type B = Flex;
 
@@ -54,15 +54,10 @@ fn seanet_matches_encodec() {
     );
     assert_eq!(result.applied.len(), 10 * 3, "ten convs: g, v, bias");
 
-    let golden: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixtures.join("seanet_golden.json")).unwrap(),
-    )
-    .unwrap();
+    let golden = read_json(fixtures.join("seanet_golden.json"));
     for case in golden["cases"].as_array().unwrap() {
         let length = case["length"].as_u64().unwrap() as usize;
-        let input: Vec<f32> = (0..length)
-            .map(|n| (0.8 * (0.37 * n as f64 + length as f64).sin()) as f32)
-            .collect();
+        let input = closed_form(length, length as f64, 0.8, 0.0);
         let x = Tensor::<B, 3>::from_data(TensorData::new(input, [1, 1, length]), &device);
         let y = encoder.forward(x);
         let shape: Vec<usize> = case["shape"]
@@ -72,12 +67,16 @@ fn seanet_matches_encodec() {
             .map(|v| v.as_u64().unwrap() as usize)
             .collect();
         assert_eq!(y.dims().to_vec(), shape, "length {length}");
-        let got = y.into_data().to_vec::<f32>().unwrap();
-        for (g, e) in got.iter().zip(case["output"].as_array().unwrap()) {
-            let e = e.as_f64().unwrap() as f32;
-            assert!(
-                (g - e).abs() <= 1e-4 * e.abs().max(1.0),
-                "length {length}: {g} vs {e}"
+        let got = y.into_data().convert::<f64>().to_vec::<f64>().unwrap();
+        let want = numbers(&case["output"]);
+        assert_eq!(got.len(), want.len(), "length {length}: outputs");
+        // 1e-4, relative beyond ±1: `max` of the two, not the kit's sum, so value by value.
+        for (i, (&g, &e)) in got.iter().zip(&want).enumerate() {
+            assert_close_scalar(
+                g,
+                e,
+                Tolerance::absolute(1e-4 * e.abs().max(1.0)),
+                &format!("length {length}: output {i}"),
             );
         }
     }

@@ -11,11 +11,11 @@ use burn::backend::Flex;
 use burn::module::ParamId;
 use burn::tensor::{Tensor, TensorData};
 use burn_store::TensorSnapshot;
-use serde_json::Value;
 use simvq_audio::{AudioCodecConfig, SeanetConfig, VocosConfig};
 use simvq_cli::{import_checkpoint, load_model, save_model, Checkpoint, ModelConfig, Tokenizer};
 use simvq_image::{AutoencoderConfig, ImageTokenizerConfig};
 use simvq_quant::SimVqConfig;
+use simvq_testkit::{assert_close, numbers, read_json, Tolerance, Value};
 
 type B = Flex;
 
@@ -26,11 +26,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn golden() -> Value {
-    read_json("image_ckpt.json")
-}
-
-fn read_json(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
+    read_json(fixture("image_ckpt.json"))
 }
 
 /// The fixture's architecture: ch 32, ch_mult [1, 1], one block per level, z 8, K 32.
@@ -45,19 +41,10 @@ fn tiny_config() -> ModelConfig {
     ))
 }
 
-fn numbers(value: &Value) -> Vec<f64> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect()
-}
-
 /// The imported model's tokens equal the fixture's and its reconstruction is within 1e-4.
 fn assert_matches(tokens: TensorData, reconstruction: TensorData, expected: &Value) {
     let tokens: Vec<i64> = tokens.convert::<i64>().to_vec().unwrap();
-    let reconstruction: Vec<f32> = reconstruction.to_vec().unwrap();
+    let reconstruction: Vec<f64> = reconstruction.convert::<f64>().to_vec().unwrap();
     let want: Vec<i64> = numbers(&expected["indices"])
         .iter()
         .map(|&v| v as i64)
@@ -65,12 +52,12 @@ fn assert_matches(tokens: TensorData, reconstruction: TensorData, expected: &Val
     assert_eq!(tokens, want, "tokens");
     let want = numbers(&expected["reconstruction"]);
     assert_eq!(reconstruction.len(), want.len());
-    let worst = reconstruction
-        .iter()
-        .zip(want)
-        .map(|(g, e)| (f64::from(*g) - e).abs())
-        .fold(0.0, f64::max);
-    assert!(worst <= 1e-4, "reconstruction differs by {worst}");
+    assert_close(
+        &reconstruction,
+        &want,
+        Tolerance::absolute(1e-4),
+        "reconstruction",
+    );
 }
 
 /// A fixture's input as f32.
@@ -166,7 +153,7 @@ fn assert_audio_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
         panic!("an audio codec");
     };
     let wave = Tensor::<B, 2>::from_data(
-        TensorData::new(input(&read_json("audio_ckpt.json")), [2, 2500]),
+        TensorData::new(input(&read_json(fixture("audio_ckpt.json"))), [2, 2500]),
         &Default::default(),
     );
     let tokens = codec.encode(wave).unwrap();
@@ -176,7 +163,7 @@ fn assert_audio_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
 
 #[test]
 fn an_audio_checkpoint_imports_with_its_lstm_gates_and_pos_net() {
-    let golden = read_json("audio_ckpt.json");
+    let golden = read_json(fixture("audio_ckpt.json"));
     for (ema, set) in [(true, "ema"), (false, "raw")] {
         let (tokenizer, report) = import_checkpoint::<B>(
             &Checkpoint::read(&fixture("audio_ckpt.ckpt")).unwrap(),

@@ -9,6 +9,7 @@ use rand::{rngs::StdRng, SeedableRng};
 use simvq_data::{
     crop_or_tile, decode_audio, load_audio, resample, AudioClip, AudioLoader, DataError, FileList,
 };
+use simvq_testkit::{assert_close, numbers, read_json, Tolerance};
 
 const RATE: u32 = 22_050;
 
@@ -68,41 +69,32 @@ fn wav_of_every_sample_format_decodes_to_the_mono_mean() {
         let audio = decode_audio(&path).unwrap();
         assert_eq!(audio.sample_rate, RATE);
         assert_eq!(audio.samples.len(), 2_000, "{bits}-bit");
-        for (n, &got) in audio.samples.iter().enumerate() {
-            let want = (tone(0, n) + tone(1, n)) / 2.0;
-            assert!(
-                (f64::from(got) - want).abs() <= tolerance,
-                "{bits}-bit float={float} frame {n}: {got} vs {want}"
-            );
-        }
+        let got: Vec<f64> = audio.samples.iter().map(|&v| f64::from(v)).collect();
+        let want: Vec<f64> = (0..2_000)
+            .map(|n| (tone(0, n) + tone(1, n)) / 2.0)
+            .collect();
+        assert_close(
+            &got,
+            &want,
+            Tolerance::absolute(tolerance),
+            &format!("{bits}-bit float={float}"),
+        );
     }
 }
 
 #[test]
 fn flac_ogg_and_mp3_decode_as_soundfile_does() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio");
-    let golden: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures.join("decoded.json")).unwrap())
-            .unwrap();
+    let golden = read_json(fixtures.join("decoded.json"));
     // FLAC is lossless; Vorbis and MP3 decoders may differ in the last bits of their
     // floating-point synthesis.
     for (file, tolerance) in [("tone.flac", 1e-6), ("tone.ogg", 1e-4), ("tone.mp3", 1e-4)] {
         let audio = decode_audio(&fixtures.join(file)).unwrap();
         assert_eq!(audio.sample_rate, RATE, "{file}");
-        let want: Vec<f64> = golden["files"][file]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let want = numbers(&golden["files"][file]);
         assert_eq!(audio.samples.len(), want.len(), "{file}: length");
-        let worst = audio
-            .samples
-            .iter()
-            .zip(&want)
-            .map(|(g, w)| (f64::from(*g) - w).abs())
-            .fold(0.0, f64::max);
-        assert!(worst <= tolerance, "{file}: max error {worst}");
+        let got: Vec<f64> = audio.samples.iter().map(|&v| f64::from(v)).collect();
+        assert_close(&got, &want, Tolerance::absolute(tolerance), file);
     }
 }
 
@@ -145,15 +137,19 @@ fn resampling_keeps_the_signal_and_the_duration() {
         .collect();
     let to = resample(&from, 16_000, 24_000).unwrap();
     assert_eq!(to.len(), 24_000);
-    let worst = to[200..23_800]
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            let t = (i + 200) as f64 / 24_000.0;
-            (f64::from(v) - 0.5 * (2.0 * PI * 1000.0 * t).sin()).abs()
+    let interior: Vec<f64> = to[200..23_800].iter().map(|&v| f64::from(v)).collect();
+    let analytic: Vec<f64> = (200..23_800)
+        .map(|n| {
+            let t = n as f64 / 24_000.0;
+            0.5 * (2.0 * PI * 1000.0 * t).sin()
         })
-        .fold(0.0, f64::max);
-    assert!(worst < 1e-3, "max error {worst}");
+        .collect();
+    assert_close(
+        &interior,
+        &analytic,
+        Tolerance::absolute(1e-3),
+        "16 → 24 kHz interior",
+    );
     // Odd lengths round up, downsampling too.
     assert_eq!(resample(&from[..1001], 16_000, 24_000).unwrap().len(), 1502);
     assert_eq!(resample(&from[..1001], 24_000, 16_000).unwrap().len(), 668);

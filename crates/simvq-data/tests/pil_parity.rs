@@ -6,17 +6,13 @@ use std::path::Path;
 
 use image::RgbImage;
 use rand::{rngs::StdRng, SeedableRng};
-use serde_json::Value;
 use simvq_data::{decode_rgb, resize_bilinear_like_pil, Crop, ImageTransform};
+use simvq_testkit::{assert_close, read_json, Tolerance, Value};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-fn read_json(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
 }
 
 /// The script's pattern: `(7x + 13y + 50c + 5·((x·y) mod 17)) mod 256`.
@@ -38,7 +34,7 @@ fn bytes(value: &Value) -> Vec<u8> {
 
 #[test]
 fn resize_and_center_crop_match_torchvision_on_pil_exactly() {
-    let golden = read_json("pil_resize.json");
+    let golden = read_json(fixture("pil_resize.json"));
     for case in golden["cases"].as_array().unwrap() {
         let (w, h, size) = (
             case["width"].as_u64().unwrap() as u32,
@@ -78,17 +74,16 @@ fn resize_and_center_crop_match_torchvision_on_pil_exactly() {
 #[test]
 fn cmyk_jpeg_is_converted_to_rgb_like_pil() {
     let rgb = decode_rgb(&fixture("cmyk.jpg")).expect("CMYK JPEG decodes");
-    let expected = bytes(&read_json("cmyk_as_rgb.json")["rgb"]);
+    let expected = bytes(&read_json(fixture("cmyk_as_rgb.json"))["rgb"]);
     assert_eq!(rgb.dimensions(), (8, 8));
-    let worst = rgb
-        .as_raw()
-        .iter()
-        .zip(&expected)
-        .map(|(a, b)| a.abs_diff(*b))
-        .max()
-        .unwrap();
+    let levels = |v: &[u8]| v.iter().map(|&b| f64::from(b)).collect::<Vec<_>>();
     // Decoders differ in IDCT rounding; the colour conversion itself must be right.
-    assert!(worst <= 3, "max difference {worst}");
+    assert_close(
+        &levels(rgb.as_raw()),
+        &levels(&expected),
+        Tolerance::absolute(3.0),
+        "CMYK as RGB",
+    );
 }
 
 /// Level differences from Pillow (libjpeg-turbo 3.2) on the JPEG kinds of

@@ -3,14 +3,14 @@
 
 mod common;
 
-use common::{doubles, floats};
-use serde_json::Value;
+use common::{fixture, floats};
 use simvq_metrics::{frechet_distance, FeatureStatistics, MetricsError};
+use simvq_testkit::{assert_close, assert_close_scalar, number, numbers, read_json, Tolerance};
 
 #[test]
 fn matches_pytorch_fid() {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/fid_golden.json")).unwrap();
-    for case in fixture["cases"].as_array().unwrap() {
+    let golden = read_json(fixture("fid_golden.json"));
+    for case in golden["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let dim = case["dim"].as_u64().unwrap() as usize;
         let (a, b) = (floats(case, "a"), floats(case, "b"));
@@ -27,21 +27,29 @@ fn matches_pytorch_fid() {
         stats_b.update(&b).unwrap();
 
         let mean: Vec<f64> = stats_a.mean().iter().copied().collect();
-        for (got, want) in mean.iter().zip(doubles(case, "mu_a")) {
-            assert!((got - want).abs() < 1e-9, "{name}: mean");
-        }
+        assert_close(
+            &mean,
+            &numbers(&case["mu_a"]),
+            Tolerance::absolute(1e-9),
+            &format!("{name}: mean"),
+        );
         let covariance = stats_a.covariance().unwrap();
-        for (i, want) in doubles(case, "sigma_a_diag").iter().enumerate() {
-            assert!(
-                (covariance[(i, i)] - want).abs() < 1e-9 * (1.0 + want.abs()),
-                "{name}: cov"
-            );
-        }
+        let diagonal: Vec<f64> = (0..dim).map(|i| covariance[(i, i)]).collect();
+        assert_close(
+            &diagonal,
+            &numbers(&case["sigma_a_diag"]),
+            Tolerance::relative(1e-9),
+            &format!("{name}: cov"),
+        );
         let fid = frechet_distance(&stats_a, &stats_b).unwrap();
-        let want = case["fid"].as_f64().unwrap();
-        assert!(
-            (fid - want).abs() <= 1e-3 * want,
-            "{name}: fid {fid} vs {want}"
+        assert_close_scalar(
+            fid,
+            number(&case["fid"]),
+            Tolerance {
+                abs: 0.0,
+                rel: 1e-3,
+            },
+            &format!("{name}: fid"),
         );
     }
 }

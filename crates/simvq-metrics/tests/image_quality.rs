@@ -5,18 +5,17 @@ use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
 mod common;
 
-use common::{doubles, floats, mean};
-use serde_json::Value;
+use common::{fixture, floats, mean};
 use simvq_metrics::{psnr, ssim, ImageQuality, MetricsError};
+use simvq_testkit::{number, numbers, read_json};
 
 #[test]
 fn psnr_and_ssim_match_scikit_image() {
-    let fixture: Value =
-        serde_json::from_str(include_str!("fixtures/image_metrics_golden.json")).unwrap();
+    let golden = read_json(fixture("image_metrics_golden.json"));
     let device = Default::default();
     let mut all = ImageQuality::default();
     let (mut batch_psnrs, mut batch_ssims, mut image_psnrs) = (vec![], vec![], vec![]);
-    for case in fixture["cases"].as_array().unwrap() {
+    for case in golden["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let shape: [usize; 4] = case["shape"]
             .as_array()
@@ -33,8 +32,8 @@ fn psnr_and_ssim_match_scikit_image() {
         all.update(tensor("recon"), tensor("target")).unwrap();
         let report = quality.report().unwrap();
 
-        let want_ssim = doubles(case, "ssim");
-        let want_psnr = doubles(case, "psnr");
+        let want_ssim = numbers(&case["ssim"]);
+        let want_psnr = numbers(&case["psnr"]);
         assert!(
             (report.ssim - mean(&want_ssim)).abs() < 1e-4,
             "{name}: ssim {} vs {}",
@@ -49,7 +48,7 @@ fn psnr_and_ssim_match_scikit_image() {
             (report.psnr_per_image - mean(&want_psnr)).abs() < 1e-4,
             "{name}: psnr"
         );
-        let want_batch = case["psnr_batch"].as_f64().unwrap();
+        let want_batch = number(&case["psnr_batch"]);
         assert!(
             (report.psnr - want_batch).abs() < 1e-4,
             "{name}: batch psnr {} vs {want_batch}",

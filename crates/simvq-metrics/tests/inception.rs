@@ -7,14 +7,15 @@ mod common;
 
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
-use common::{formula_tensor, read_fixture, write_formula_tensors};
+use common::{fixture, formula_tensor, write_formula_tensors};
 use simvq_metrics::{FidInception, MetricsError, INCEPTION_FEATURES};
+use simvq_testkit::{assert_close, numbers, read_json, Tolerance};
 
 type B = Flex;
 
 #[test]
 fn pool_features_match_pytorch_fid() {
-    let golden = read_fixture("inception_golden.json");
+    let golden = read_json(fixture("inception_golden.json"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pt_inception.safetensors");
     write_formula_tensors(&golden["tensors"], &path);
@@ -23,24 +24,25 @@ fn pool_features_match_pytorch_fid() {
 
     let (shape, pixels) = formula_tensor(&golden["images"]);
     let images = Tensor::<B, 4>::from_data(TensorData::new(pixels, shape), &device);
-    let got = net.features(images).into_data().to_vec::<f32>().unwrap();
-    let expected: Vec<f32> = golden["features"]
+    let got = net
+        .features(images)
+        .into_data()
+        .convert::<f64>()
+        .to_vec::<f64>()
+        .unwrap();
+    let expected: Vec<f64> = golden["features"]
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|row| row.as_array().unwrap().iter())
-        .map(|v| v.as_f64().unwrap() as f32)
+        .flat_map(numbers)
         .collect();
     assert_eq!(got.len(), 2 * INCEPTION_FEATURES);
-    let scale = expected.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let worst = got
-        .iter()
-        .zip(&expected)
-        .map(|(g, e)| (g - e).abs())
-        .fold(0f32, f32::max);
-    assert!(
-        worst <= 1e-4 * scale,
-        "max error {worst} (feature scale {scale})"
+    let scale = expected.iter().fold(0f64, |m, v| m.max(v.abs()));
+    assert_close(
+        &got,
+        &expected,
+        Tolerance::absolute(1e-4 * scale),
+        &format!("pool features (feature scale {scale})"),
     );
 }
 
@@ -55,7 +57,7 @@ fn a_missing_or_foreign_weight_file_says_which_and_where_to_get_it() {
         "{msg}"
     );
     // LPIPS heads are a real PyTorch file, but not this network's.
-    let msg = FidInception::<B>::load(&common::fixture("lpips_heads.pth"), &device)
+    let msg = FidInception::<B>::load(&fixture("lpips_heads.pth"), &device)
         .unwrap_err()
         .to_string();
     assert!(msg.contains("loaded 0 of"), "{msg}");

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
-use common::{fixture, formula_tensor, read_fixture, write_safetensors};
-use serde_json::Value;
+use common::{fixture, formula_tensor, write_safetensors};
 use simvq_metrics::{Lpips, LpipsNet, MetricsError};
+use simvq_testkit::{assert_close_scalar, closed_form, numbers, read_json, Tolerance, Value};
 
 type B = Flex;
 
@@ -40,8 +40,8 @@ fn write_backbone(net: LpipsNet, path: &Path) {
     let mut tensors = Vec::new();
     for (k, (cout, kernel, pos)) in backbone_convs(net).into_iter().enumerate() {
         let fan_in = cin * kernel * kernel;
-        let w = common::formula(cout * fan_in, k as f64, 1.7 / (fan_in as f64).sqrt(), 0.0);
-        let b = common::formula(cout, k as f64 + 0.5, 0.05, 0.0);
+        let w = closed_form(cout * fan_in, k as f64, 1.7 / (fan_in as f64).sqrt(), 0.0);
+        let b = closed_form(cout, k as f64 + 0.5, 0.05, 0.0);
         tensors.push((
             format!("features.{pos}.weight"),
             vec![cout, cin, kernel, kernel],
@@ -66,7 +66,7 @@ fn heads_file(net: LpipsNet) -> std::path::PathBuf {
 }
 
 fn assert_matches_lpips_package(net: LpipsNet) {
-    let golden = read_fixture("lpips_golden.json");
+    let golden = read_json(fixture("lpips_golden.json"));
     let dir = tempfile::tempdir().unwrap();
     let backbone = dir.path().join("backbone.safetensors");
     write_backbone(net, &backbone);
@@ -78,8 +78,21 @@ fn assert_matches_lpips_package(net: LpipsNet) {
         .into_data()
         .to_vec::<f32>()
         .unwrap();
-    for (g, e) in got.iter().zip(common::floats(&golden[net.name()], "lpips")) {
-        assert!((g - e).abs() <= 1e-4 * e.abs().max(1e-3), "{g} vs {e}");
+    let want = numbers(&golden[net.name()]["lpips"]);
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{}: one distance per pair",
+        net.name()
+    );
+    // 1e-4 relative, 1e-7 below 1e-3: a `max`, not the kit's sum, so value by value.
+    for (i, (&g, &e)) in got.iter().zip(&want).enumerate() {
+        assert_close_scalar(
+            f64::from(g),
+            e,
+            Tolerance::absolute(1e-4 * e.abs().max(1e-3)),
+            &format!("{} lpips {i}", net.name()),
+        );
     }
     let same = lpips
         .forward(x.clone(), x)

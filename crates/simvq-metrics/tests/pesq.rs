@@ -6,6 +6,7 @@ use std::f64::consts::TAU;
 use std::path::Path;
 
 use simvq_metrics::{pesq_wb, pesq_wb_pcm, sinc_resample, MetricsError};
+use simvq_testkit::{assert_close_scalar, number, read_json, Tolerance};
 
 fn hiss(i: usize) -> f64 {
     let i = i as f64;
@@ -55,15 +56,18 @@ fn speech(name: &str) -> Vec<i16> {
 #[test]
 fn wide_band_pesq_matches_the_python_package() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pesq_golden.json");
-    let golden: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let golden = read_json(path);
     for case in golden["cases"].as_array().unwrap() {
         let file = case["file"].as_str().unwrap();
         let how = case["degradation"].as_str().unwrap();
-        let want = case["pesq_wb"].as_f64().unwrap();
         let reference = speech(file);
         let got = pesq_wb_pcm(&reference, &degrade(&reference, how)).unwrap();
-        assert!((got - want).abs() <= 1e-3, "{file} {how}: {got} vs {want}");
+        assert_close_scalar(
+            got,
+            number(&case["pesq_wb"]),
+            Tolerance::absolute(1e-3),
+            &format!("{file} {how}"),
+        );
     }
 }
 

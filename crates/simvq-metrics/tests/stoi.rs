@@ -5,11 +5,14 @@
 use std::f64::consts::PI;
 
 use simvq_metrics::{resample_octave, stoi, stoi_f64, MetricsError};
+use simvq_testkit::{
+    assert_close, assert_close_scalar, number, numbers, read_json, Tolerance, Value,
+};
 
-fn golden() -> serde_json::Value {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stoi_golden.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+fn golden() -> Value {
+    read_json(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stoi_golden.json"),
+    )
 }
 
 /// tools/golden_stoi.py `clean(fs, seconds)`.
@@ -63,30 +66,28 @@ fn stoi_matches_pystoi() {
     for case in golden["cases"].as_array().unwrap() {
         let fs = case["fs"].as_u64().unwrap() as u32;
         let how = case["processing"].as_str().unwrap();
-        let want = case["stoi"].as_f64().unwrap();
         let x = clean(fs, 2.0);
         let got = stoi_f64(&x, &process(&x, how), fs);
-        assert!((got - want).abs() <= 1e-6, "{fs} Hz {how}: {got} vs {want}");
+        assert_close_scalar(
+            got,
+            number(&case["stoi"]),
+            Tolerance::absolute(1e-6),
+            &format!("{fs} Hz {how}"),
+        );
     }
 }
 
 #[test]
 fn the_24_to_10_khz_resampler_matches_pystoi() {
     let golden = golden();
-    let want: Vec<f64> = golden["resample_24k_to_10k"]["output"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let want = numbers(&golden["resample_24k_to_10k"]["output"]);
     let got = resample_octave(&clean(24_000, 0.2), 10_000, 24_000);
-    assert_eq!(got.len(), want.len());
-    let worst = got
-        .iter()
-        .zip(&want)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    assert!(worst < 1e-9, "max difference {worst}");
+    assert_close(
+        &got,
+        &want,
+        Tolerance::absolute(1e-9),
+        "24 → 10 kHz resampling",
+    );
 }
 
 #[test]

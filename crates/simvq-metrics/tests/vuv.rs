@@ -8,17 +8,17 @@ use std::path::Path;
 
 use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
-use common::{doubles, floats, formula_tensor, read_fixture, write_formula_tensors};
-use serde_json::Value;
+use common::{fixture, floats, formula_tensor, write_formula_tensors};
 use simvq_metrics::{
     crepe_frames, decode_periodicity, frame_count, silent_frames, voiced_frames, vuv_f1, Crepe,
     CrepeCapacity, PITCH_BINS,
 };
+use simvq_testkit::{assert_close, numbers, read_json, Tolerance, Value};
 
 type B = Flex;
 
 fn golden() -> Value {
-    read_fixture("vuv_golden.json")
+    read_json(fixture("vuv_golden.json"))
 }
 
 /// A CREPE network whose tensors are the fixture's formulas, loaded through a safetensors file
@@ -46,15 +46,19 @@ fn the_full_network_matches_torchcrepe() {
     let net = closed_form(CrepeCapacity::Full, &case["tensors"], dir.path());
     let (shape, frames) = formula_tensor(&case["frames"]);
     let frames = Tensor::<B, 2>::from_data(TensorData::new(frames, shape), &Default::default());
-    let got: Vec<f32> = net.forward(frames).into_data().to_vec().unwrap();
-    let want = floats(case, "outputs");
+    let got: Vec<f64> = net
+        .forward(frames)
+        .into_data()
+        .convert::<f64>()
+        .to_vec()
+        .unwrap();
     assert_eq!(got.len(), 2 * PITCH_BINS);
-    let worst = got
-        .iter()
-        .zip(&want)
-        .map(|(g, w)| (g - w).abs())
-        .fold(0f32, f32::max);
-    assert!(worst <= 1e-4, "sigmoid outputs differ by {worst}");
+    assert_close(
+        &got,
+        &numbers(&case["outputs"]),
+        Tolerance::absolute(1e-4),
+        "sigmoid outputs",
+    );
 }
 
 #[test]
@@ -65,12 +69,20 @@ fn frames_are_normalised_as_torchcrepe_does() {
     let frames = crepe_frames(&signal);
     let n = frame_count(signal.len());
     assert_eq!([n, 1024], [14, 1024]);
-    for (got, want) in frames[..16].iter().zip(floats(case, "first")) {
-        assert!((got - want).abs() <= 1e-5, "{got} vs {want}");
-    }
-    for (got, want) in frames[frames.len() - 16..].iter().zip(floats(case, "last")) {
-        assert!((got - want).abs() <= 1e-5, "{got} vs {want}");
-    }
+    let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+    let tolerance = Tolerance::absolute(1e-5);
+    assert_close(
+        &wide(&frames[..16]),
+        &numbers(&case["first"]),
+        tolerance,
+        "first frame values",
+    );
+    assert_close(
+        &wide(&frames[frames.len() - 16..]),
+        &numbers(&case["last"]),
+        tolerance,
+        "last frame values",
+    );
 }
 
 #[test]
@@ -82,11 +94,15 @@ fn viterbi_bins_and_periodicity_match_torchcrepe() {
         .map(<[f32]>::to_vec)
         .collect();
     let (bins, periodicity) = decode_periodicity(&outputs);
-    let want_bins: Vec<usize> = doubles(case, "bins").iter().map(|&b| b as usize).collect();
+    let want_bins: Vec<usize> = numbers(&case["bins"]).iter().map(|&b| b as usize).collect();
     assert_eq!(bins, want_bins);
-    for (got, want) in periodicity.iter().zip(floats(case, "periodicity")) {
-        assert!((got - want).abs() <= 1e-6);
-    }
+    let periodicity: Vec<f64> = periodicity.into_iter().map(f64::from).collect();
+    assert_close(
+        &periodicity,
+        &numbers(&case["periodicity"]),
+        Tolerance::absolute(1e-6),
+        "periodicity",
+    );
 }
 
 #[test]

@@ -7,8 +7,8 @@ mod common;
 use burn::module::Param;
 use burn::tensor::{Tensor, TensorData};
 use common::*;
-use serde_json::Value;
 use simvq_quant::{CodebookQuantizer, Quantizer, QuantizerOutput, SimVq, SimVqConfig};
+use simvq_testkit::{number, read_json, Value};
 
 /// The fixture's quantizer: its C, and W given in PyTorch's [out, in] layout.
 fn quantizer_of(case: &Value) -> SimVq<B> {
@@ -50,7 +50,7 @@ fn check_case<const R: usize, const I: usize>(
     let out = forward(&vq, z.clone()).unwrap();
     assert_output(name, case, &out.indices, &out.quantized, 1e-6);
     let scalar = |t: Tensor<B, 1>| -> f32 { t.into_scalar() };
-    let expected = |key: &str| case[key].as_f64().unwrap() as f32;
+    let expected = |key: &str| number(&case[key]) as f32;
     let commitment = scalar(out.loss.commitment.clone());
     assert_close(
         name,
@@ -107,7 +107,10 @@ fn check_case<const R: usize, const I: usize>(
 
 #[test]
 fn matches_reference_golden_values() {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/simvq_golden.json")).unwrap();
+    let fixture = read_json(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/simvq_golden.json"
+    ));
     let cases = fixture["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 3);
     for case in cases {

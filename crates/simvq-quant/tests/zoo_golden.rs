@@ -8,14 +8,17 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Distribution, Tensor, TensorData};
 use common::*;
-use serde_json::Value;
 use simvq_quant::{
     EmaVqConfig, FsqConfig, GradientEstimator, LfqConfig, Quantizer, ResidualSimVqConfig,
     SimVqConfig,
 };
+use simvq_testkit::{number, numbers, read_json, Value};
 
 fn case(name: &str) -> Value {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/zoo_golden.json")).unwrap();
+    let fixture = read_json(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/zoo_golden.json"
+    ));
     let cases = fixture["cases"].as_array().unwrap();
     cases.iter().find(|c| c["name"] == name).unwrap().clone()
 }
@@ -26,7 +29,7 @@ fn flat_case(name: &str) -> Value {
     let mut case = case(name);
     let dims = shape::<3>(&case);
     assert_eq!(dims[0], 1);
-    case["shape"] = serde_json::json!([dims[1], dims[2]]);
+    case["shape"] = Value::from(vec![dims[1], dims[2]]);
     case
 }
 
@@ -121,13 +124,7 @@ fn simvq_rotation_trick_matches_vector_quantize_pytorch() {
         1e-5,
     );
     let loss: f32 = out.loss.total().into_scalar();
-    assert_close(
-        name,
-        "loss",
-        &[loss],
-        &[case["loss"].as_f64().unwrap() as f32],
-        1e-5,
-    );
+    assert_close(name, "loss", &[loss], &[number(&case["loss"]) as f32], 1e-5);
 
     let upstream = (out.quantized * tensor(&case, "upstream_grad", shape)).sum();
     let grads = (out.loss.total() + upstream).backward();
@@ -194,7 +191,12 @@ fn check_residual(name: &str) {
     let mut rvq = ResidualSimVqConfig::new(q, level)
         .init::<B>(&device)
         .unwrap();
-    let per_level = |key: &str, i: usize| floats(&serde_json::json!({ "v": case[key][i] }), "v");
+    let per_level = |key: &str, i: usize| -> Vec<f32> {
+        numbers(&case[key][i])
+            .into_iter()
+            .map(|v| v as f32)
+            .collect()
+    };
     for (i, level) in rvq.levels.iter_mut().enumerate() {
         let c = TensorData::new(per_level("frozen_codebooks", i), [k, d]);
         level.frozen_codebook = Param::from_data(c, &device).set_require_grad(false);
@@ -328,7 +330,7 @@ fn lfq_and_bsq_match_vector_quantize_pytorch() {
             name,
             "aux_loss",
             &[loss],
-            &[case["aux_loss"].as_f64().unwrap() as f32],
+            &[number(&case["aux_loss"]) as f32],
             1e-4,
         );
     }
@@ -356,7 +358,7 @@ fn ema_codebook_matches_vector_quantize_pytorch_over_two_steps() {
             &name,
             "loss",
             &[loss],
-            &[expected["loss"].as_f64().unwrap() as f32],
+            &[number(&expected["loss"]) as f32],
             1e-5,
         );
         let grad = x.grad(&out.quantized.sum().backward()).unwrap();

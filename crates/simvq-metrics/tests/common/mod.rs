@@ -1,21 +1,15 @@
-//! Fixture readers shared by the golden-value tests.
+//! Fixture helpers shared by the golden-value tests, on top of simvq-testkit: fixture paths,
+//! f32 inputs, closed-form tensors and the safetensors files the network tests load.
 #![allow(dead_code)] // each test binary uses its own subset
 
-use serde_json::Value;
-
-/// A numeric array of the fixture as f64.
-pub fn doubles(case: &Value, key: &str) -> Vec<f64> {
-    case[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("fixture lacks {key}"))
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect()
-}
+use simvq_testkit::{closed_form, number, numbers, Value};
 
 /// A numeric array of the fixture as f32.
 pub fn floats(case: &Value, key: &str) -> Vec<f32> {
-    doubles(case, key).into_iter().map(|v| v as f32).collect()
+    let value = case
+        .get(key)
+        .unwrap_or_else(|| panic!("fixture lacks {key}"));
+    numbers(value).into_iter().map(|v| v as f32).collect()
 }
 
 /// Arithmetic mean.
@@ -30,20 +24,6 @@ pub fn fixture(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// Parses a JSON fixture.
-pub fn read_fixture(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
-}
-
-/// `offset + amplitude · sin(0.37·i + salt)` over the flat index, in f64 then f32: the closed-form
-/// weights and inputs of the network fixture scripts (`tools/golden_lpips.py`,
-/// `tools/golden_inception.py`).
-pub fn formula(len: usize, salt: f64, amplitude: f64, offset: f64) -> Vec<f32> {
-    (0..len)
-        .map(|i| (offset + amplitude * (0.37 * i as f64 + salt).sin()) as f32)
-        .collect()
-}
-
 /// A shape array of the fixture.
 pub fn shape(value: &Value) -> Vec<usize> {
     value
@@ -54,13 +34,15 @@ pub fn shape(value: &Value) -> Vec<usize> {
         .collect()
 }
 
-/// The tensor a fixture spec `{shape, salt, amplitude, offset?}` describes.
+/// The tensor a fixture spec `{shape, salt, amplitude, offset?}` describes: the closed-form
+/// weights and inputs of the network fixture scripts (`tools/golden_lpips.py`,
+/// `tools/golden_inception.py`, `tools/golden_vuv.py`).
 pub fn formula_tensor(spec: &Value) -> (Vec<usize>, Vec<f32>) {
     let shape = shape(&spec["shape"]);
-    let values = formula(
+    let values = closed_form(
         shape.iter().product(),
-        spec["salt"].as_f64().unwrap(),
-        spec["amplitude"].as_f64().unwrap(),
+        number(&spec["salt"]),
+        number(&spec["amplitude"]),
         spec["offset"].as_f64().unwrap_or(0.0),
     );
     (shape, values)

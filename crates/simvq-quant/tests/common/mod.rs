@@ -1,4 +1,5 @@
-//! Helpers shared by the golden-value tests: reading fixtures and comparing with tolerances.
+//! Helpers shared by the golden-value tests: fixture values as f32 tensors and integers, and
+//! f32 comparisons through simvq-testkit's tolerance assertions.
 #![allow(dead_code)] // each test binary uses its own subset
 
 use burn::backend::{Autodiff, Flex};
@@ -6,19 +7,17 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
-use serde_json::Value;
+use simvq_testkit::{numbers, Tolerance, Value};
 
 /// The backend of the golden tests: CPU with autodiff, for the gradient checks.
 pub type B = Autodiff<Flex>;
 
 /// A float array of the fixture.
 pub fn floats(case: &Value, key: &str) -> Vec<f32> {
-    case[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("fixture lacks {key}"))
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect()
+    let value = case
+        .get(key)
+        .unwrap_or_else(|| panic!("fixture lacks {key}"));
+    numbers(value).into_iter().map(|v| v as f32).collect()
 }
 
 /// An integer array of the fixture.
@@ -57,15 +56,15 @@ pub fn tensor<const R: usize>(case: &Value, key: &str, shape: [usize; R]) -> Ten
     )
 }
 
-/// `|got − want| ≤ tol·(1 + |want|)` element-wise, naming the first offender.
+/// `|got − want| ≤ tol·(1 + |want|)` element-wise (`Tolerance::relative(tol)`), on f32 values.
 pub fn assert_close(name: &str, key: &str, got: &[f32], want: &[f32], tol: f32) {
-    assert_eq!(got.len(), want.len(), "{name}/{key}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g - w).abs() <= tol * (1.0 + w.abs()),
-            "{name}/{key}[{i}]: got {g}, want {w}"
-        );
-    }
+    let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+    simvq_testkit::assert_close(
+        &wide(got),
+        &wide(want),
+        Tolerance::relative(f64::from(tol)),
+        &format!("{name}/{key}"),
+    );
 }
 
 /// A tensor's values.
