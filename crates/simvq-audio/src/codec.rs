@@ -3,7 +3,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Int, Tensor};
-use simvq_quant::{CodebookQuantizer, QuantLoss, Quantizer, SimVq, SimVqConfig};
+use simvq_quant::{QuantLoss, Quantizer, SimVq, SimVqConfig};
 
 use crate::backbone::{VocosBackbone, VocosConfig};
 use crate::encoder::{SeanetConfig, SeanetEncoder};
@@ -144,10 +144,7 @@ impl<B: Backend> AudioCodec<B> {
 
     /// Waveforms `[B, L]` → tokens `[B, ceil(L / hop)]`.
     pub fn encode(&self, wave: Tensor<B, 2>) -> Result<Tensor<B, 2, Int>, AudioError> {
-        let [b, _] = wave.dims();
-        let flat = self.latents(wave)?;
-        let t = flat.dims()[0] / b.max(1);
-        Ok(self.quantizer.codebook().nearest(flat).reshape([b, t]))
+        Ok(self.quantizer.encode_1d(self.encode_latent(wave)?)?)
     }
 
     /// Tokens `[B, T]` → waveforms `[B, hop · T]`, through the projected codebook `E`.

@@ -2,7 +2,7 @@
 
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Int, Tensor};
-use simvq_quant::{CodebookQuantizer, QuantLoss, Quantizer, SimVq};
+use simvq_quant::{QuantLoss, Quantizer, SimVq};
 
 use crate::config::ImageTokenizerConfig;
 use crate::decoder::Decoder;
@@ -115,12 +115,8 @@ impl<B: Backend> ImageTokenizer<B> {
 
     /// Images `[B, C, H, W]` → tokens `[B, H/f, W/f]`.
     pub fn encode(&self, images: Tensor<B, 4>) -> Result<Tensor<B, 3, Int>> {
-        let [b, _, h, w] = images.dims();
-        let f = self.downsample_factor;
-        let flat = self.latents(images)?;
-        // Inference needs no loss: search the projected codebook directly.
-        let indices = self.quantizer.codebook().nearest(flat);
-        Ok(indices.reshape([b, h / f, w / f]))
+        self.check_images(&images)?;
+        Ok(self.quantizer.encode_2d(self.encoder.forward(images))?)
     }
 
     /// Tokens `[B, h, w]` → images `[B, C, h·f, w·f]` clamped to `[-1, 1]`. Codes are looked up

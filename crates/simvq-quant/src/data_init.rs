@@ -14,7 +14,7 @@ use burn::module::Param;
 use burn::tensor::{backend::Backend, ElementConversion, Tensor, TensorData};
 
 use crate::error::{QuantError, Result};
-use crate::quantizer::CodebookQuantizer;
+use crate::quantizer::Quantizer;
 use crate::simvq::SimVq;
 
 /// Ridge added to the latent covariance, relative to its mean variance, so that latents that
@@ -30,7 +30,7 @@ impl<B: Backend> SimVq<B> {
     /// zero.
     pub fn fit_to_latents(mut self, latents: Tensor<B, 2>) -> Result<Self> {
         let [n, d] = latents.dims();
-        let dim = self.feature_dim();
+        let dim = self.dim();
         if d != dim {
             return Err(QuantError::DimMismatch {
                 expected: dim,

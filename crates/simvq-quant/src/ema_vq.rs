@@ -18,8 +18,10 @@ use crate::error::QuantError;
 use crate::estimator::GradientEstimator;
 use crate::init::check_codebook_config;
 use crate::layout::Layout;
-use crate::quant_loss::QuantLoss;
-use crate::quantizer::{check_indices, Quantizer};
+use crate::quant_loss::{LossWeights, QuantLoss};
+use crate::quantizer::{
+    check_indices, codebook_encode, CodebookQuantizer, CodebookSettings, Quantizer,
+};
 use crate::quantizer_output::QuantizerOutput;
 
 /// Configuration of [`EmaVq`].
@@ -117,12 +119,26 @@ pub struct EmaVq<B: Backend> {
     estimator: GradientEstimator,
 }
 
-impl<B: Backend> EmaVq<B> {
-    /// The current codebook.
-    pub fn codebook(&self) -> Codebook<B> {
+impl<B: Backend> CodebookQuantizer<B> for EmaVq<B> {
+    /// The current codebook (moved by the EMA updates, not by gradients).
+    fn codebook(&self) -> Codebook<B> {
         Codebook::new(self.codebook.value_sync(), self.search_budget_bytes)
     }
 
+    /// β on the commitment; no codebook term (the EMA moves the codes).
+    fn settings(&self) -> CodebookSettings {
+        CodebookSettings {
+            loss_weights: LossWeights {
+                commitment: self.beta,
+                codebook: 0.0,
+            },
+            search_budget_bytes: self.search_budget_bytes,
+            estimator: self.estimator,
+        }
+    }
+}
+
+impl<B: Backend> EmaVq<B> {
     /// Per-code counts and sums of `z` (`[N, D]`) for `indices`.
     fn assignment_stats(
         &self,
@@ -262,5 +278,10 @@ impl<B: Backend> Quantizer<B> for EmaVq<B> {
     fn decode_indices(&self, indices: Tensor<B, 1, Int>) -> crate::Result<Tensor<B, 2>> {
         check_indices(&indices, self.codebook_size())?;
         Ok(self.codebook().lookup(indices))
+    }
+
+    /// The search alone: no k-means initialisation, no EMA update.
+    fn encode(&self, z: Tensor<B, 2>) -> crate::Result<Tensor<B, 1, Int>> {
+        codebook_encode(self, z)
     }
 }

@@ -37,6 +37,22 @@ pub trait Quantizer<B: Backend> {
     /// The codes `[N, D]` of the indices `[N]`.
     fn decode_indices(&self, indices: Tensor<B, 1, Int>) -> Result<Tensor<B, 2>>;
 
+    /// Tokens only: the indices `[N]` of `[N, D]`, with no loss or straight-through output
+    /// (codebook quantizers run the nearest-code search alone).
+    fn encode(&self, z: Tensor<B, 2>) -> Result<Tensor<B, 1, Int>> {
+        Ok(self.forward(z)?.indices)
+    }
+
+    /// Tokens `[B, T]` of a sequence map `[B, D, T]`.
+    fn encode_1d(&self, z: Tensor<B, 3>) -> Result<Tensor<B, 2, Int>> {
+        encode_channel_first(self, z)
+    }
+
+    /// Tokens `[B, H, W]` of an image map `[B, D, H, W]`.
+    fn encode_2d(&self, z: Tensor<B, 4>) -> Result<Tensor<B, 3, Int>> {
+        encode_channel_first(self, z)
+    }
+
     /// Quantizes a sequence map `[B, D, T]`; indices are `[B, T]`.
     fn forward_1d(&self, z: Tensor<B, 3>) -> Result<QuantizerOutput<B, 3, 2>> {
         forward_channel_first(self, z)
@@ -58,19 +74,13 @@ pub trait Quantizer<B: Backend> {
     }
 }
 
-/// A quantizer defined by an explicit codebook of `K` vectors (SimVQ, plain VQ).
+/// A quantizer defined by an explicit codebook of `K` vectors (SimVQ, plain VQ, EMA VQ).
 ///
 /// Nearest-code search, the estimator output and the two-term loss are the same for all of
-/// them; only how the codebook is made differs.
-pub trait CodebookQuantizer<B: Backend> {
+/// them; only how the codebook is made differs. `K` and `D` are [`Quantizer`]'s.
+pub trait CodebookQuantizer<B: Backend>: Quantizer<B> {
     /// The effective codebook now (with its autodiff graph while training).
     fn codebook(&self) -> Codebook<B>;
-
-    /// Number of codes `K`, without building the codebook.
-    fn num_codes(&self) -> usize;
-
-    /// Width `D` of the features the quantizer takes and returns.
-    fn feature_dim(&self) -> usize;
 
     /// Loss weights, search budget, gradient estimator.
     fn settings(&self) -> CodebookSettings;
@@ -90,15 +100,25 @@ pub trait CodebookQuantizer<B: Backend> {
 /// Implements [`Quantizer`] for a [`CodebookQuantizer`] type: search, straight-through output
 /// and loss are the same for every codebook quantizer. (A blanket impl would forbid
 /// implementing `Quantizer` directly for quantizers without a codebook, such as FSQ.)
+/// `K` and `D` are given as expressions of `$q`, the quantizer.
 macro_rules! impl_quantizer_for_codebook {
-    ($type:ident) => {
+    ($type:ident, |$q:ident| codebook_size: $k:expr, dim: $d:expr) => {
         impl<B: Backend> $crate::quantizer::Quantizer<B> for $type<B> {
             fn codebook_size(&self) -> usize {
-                $crate::quantizer::CodebookQuantizer::num_codes(self)
+                let $q = self;
+                $k
             }
 
             fn dim(&self) -> usize {
-                $crate::quantizer::CodebookQuantizer::feature_dim(self)
+                let $q = self;
+                $d
+            }
+
+            fn encode(
+                &self,
+                z: Tensor<B, 2>,
+            ) -> $crate::error::Result<Tensor<B, 1, burn::tensor::Int>> {
+                $crate::quantizer::codebook_encode(self, z)
             }
 
             fn forward(
@@ -123,7 +143,7 @@ pub(crate) fn codebook_forward<B: Backend, Q: CodebookQuantizer<B>>(
     quantizer: &Q,
     z: Tensor<B, 2>,
 ) -> Result<QuantizerOutput<B, 2, 1>> {
-    Layout::check(&z.dims(), quantizer.feature_dim())?;
+    Layout::check(&z.dims(), quantizer.dim())?;
     let settings = quantizer.settings();
     let mut out = quantizer.codebook().quantize(
         quantizer.project_to_codebook(z),
@@ -138,8 +158,31 @@ pub(crate) fn codebook_decode<B: Backend, Q: CodebookQuantizer<B>>(
     quantizer: &Q,
     indices: Tensor<B, 1, Int>,
 ) -> Result<Tensor<B, 2>> {
-    check_indices(&indices, quantizer.num_codes())?;
+    check_indices(&indices, quantizer.codebook_size())?;
     Ok(quantizer.project_from_codebook(quantizer.codebook().lookup(indices)))
+}
+
+/// The nearest-code search alone, in the codebook's space.
+pub(crate) fn codebook_encode<B: Backend, Q: CodebookQuantizer<B>>(
+    quantizer: &Q,
+    z: Tensor<B, 2>,
+) -> Result<Tensor<B, 1, Int>> {
+    Layout::check(&z.dims(), quantizer.dim())?;
+    Ok(quantizer
+        .codebook()
+        .nearest(quantizer.project_to_codebook(z)))
+}
+
+fn encode_channel_first<B, Q, const R: usize, const I: usize>(
+    quantizer: &Q,
+    z: Tensor<B, R>,
+) -> Result<Tensor<B, I, Int>>
+where
+    B: Backend,
+    Q: Quantizer<B> + ?Sized,
+{
+    let layout = ChannelFirst::<R, I>::of(&z, quantizer.dim())?;
+    Ok(layout.index_map(quantizer.encode(layout.flatten(z))?))
 }
 
 fn forward_channel_first<B, Q, const R: usize, const I: usize>(

@@ -197,17 +197,9 @@ impl<B: Backend> CodebookQuantizer<B> for SimVq<B> {
         Codebook::new(codes, self.settings.search_budget_bytes)
     }
 
-    fn num_codes(&self) -> usize {
-        self.frozen_codebook.dims()[0]
-    }
-
-    fn feature_dim(&self) -> usize {
-        self.projection.weight.dims()[1]
-    }
-
     fn settings(&self) -> CodebookSettings {
         self.settings
     }
 }
 
-impl_quantizer_for_codebook!(SimVq);
+impl_quantizer_for_codebook!(SimVq, |q| codebook_size: q.frozen_codebook.dims()[0], dim: q.projection.weight.dims()[1]);

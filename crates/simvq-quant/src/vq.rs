@@ -117,21 +117,20 @@ impl<B: Backend> Vq<B> {
     }
 }
 
-impl<B: Backend> CodebookQuantizer<B> for Vq<B> {
-    fn codebook(&self) -> Codebook<B> {
-        let codes = self.maybe_normalize(self.codebook.val());
-        Codebook::new(codes, self.settings.search_budget_bytes)
-    }
-
-    fn num_codes(&self) -> usize {
-        self.codebook.dims()[0]
-    }
-
-    fn feature_dim(&self) -> usize {
+impl<B: Backend> Vq<B> {
+    /// Width of the features it takes: the input projection's, or the codes'.
+    fn input_dim(&self) -> usize {
         match &self.project_in {
             Some(linear) => linear.weight.dims()[0],
             None => self.codebook.dims()[1],
         }
+    }
+}
+
+impl<B: Backend> CodebookQuantizer<B> for Vq<B> {
+    fn codebook(&self) -> Codebook<B> {
+        let codes = self.maybe_normalize(self.codebook.val());
+        Codebook::new(codes, self.settings.search_budget_bytes)
     }
 
     fn project_to_codebook(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
@@ -147,4 +146,4 @@ impl<B: Backend> CodebookQuantizer<B> for Vq<B> {
     }
 }
 
-impl_quantizer_for_codebook!(Vq);
+impl_quantizer_for_codebook!(Vq, |q| codebook_size: q.codebook.dims()[0], dim: q.input_dim());

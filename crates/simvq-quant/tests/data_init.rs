@@ -6,7 +6,7 @@ use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use simvq_quant::{CodebookQuantizer, CodebookUsage, QuantError, SimVqConfig};
+use simvq_quant::{CodebookQuantizer, CodebookUsage, QuantError, Quantizer, SimVqConfig};
 
 type B = Flex;
 
@@ -56,7 +56,7 @@ fn mean_and_covariance(rows: &[f32]) -> (Vec<f64>, Vec<f64>) {
 }
 
 fn utilization(vq: &simvq_quant::SimVq<B>, z: Tensor<B, 2>) -> f64 {
-    let mut usage = CodebookUsage::new(vq.num_codes());
+    let mut usage = CodebookUsage::new(vq.codebook_size());
     usage.update(&vq.codebook().nearest(z)).unwrap();
     usage.utilization()
 }

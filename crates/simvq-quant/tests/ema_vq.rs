@@ -8,7 +8,7 @@ use burn::module::{AutodiffModule, Module};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::{Distribution, Tensor};
 use common::values;
-use simvq_quant::{CodebookUsage, EmaVqConfig, Quantizer};
+use simvq_quant::{CodebookQuantizer, CodebookUsage, EmaVqConfig, Quantizer};
 
 type B = Autodiff<Flex>;
 

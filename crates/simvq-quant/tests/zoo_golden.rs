@@ -9,8 +9,8 @@ use burn::nn::Linear;
 use burn::tensor::{Distribution, Tensor, TensorData};
 use common::*;
 use simvq_quant::{
-    EmaVqConfig, FsqConfig, GradientEstimator, LfqConfig, Quantizer, ResidualSimVqConfig,
-    SimVqConfig,
+    CodebookQuantizer, EmaVqConfig, FsqConfig, GradientEstimator, LfqConfig, Quantizer,
+    ResidualSimVqConfig, SimVqConfig,
 };
 use simvq_testkit::{number, numbers, read_json, Value};
 
