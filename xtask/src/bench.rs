@@ -89,7 +89,9 @@ pub fn run<B: AutodiffBackend>(args: &BenchArgs, device: &B::Device) -> Result<V
     let normal = Distribution::Normal(0.0, 1.0);
     let mut rows = Vec::new();
     for &k in &args.codebook_sizes {
-        let vq = SimVqConfig::new(k, d)
+        let vq = SimVqConfig::new()
+            .with_codebook_size(k)
+            .with_dim(d)
             .with_search_budget_bytes(budget)
             .init::<B>(device)?;
         let z = Tensor::<B, 2>::random([n, d], normal, device);

@@ -9,7 +9,6 @@ use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
 use indicatif::ProgressBar;
 use serde::Serialize;
-use simvq_audio::MelSpectrogram;
 use simvq_data::{demo_speech_dir, AudioClip, AudioLoader, FileList};
 use simvq_metrics::{Crepe, CrepeCapacity, Utmos};
 use simvq_train::{
@@ -145,7 +144,7 @@ fn evaluate<B: AutodiffBackend>(
 ) -> Result<AudioEvalReport> {
     let model =
         located.load_weights(config.model.init::<B::InnerBackend>(device)?, "ema", device)?;
-    let mel = MelSpectrogram::<B::InnerBackend>::new(&config.loss.mel, device);
+    let mel = config.loss.mel.init::<B::InnerBackend>(device);
     let crepe = match &args.crepe {
         Some(path) => Some(Crepe::load(CrepeCapacity::Full, path, device)?),
         None => None,

@@ -86,8 +86,14 @@ fn fsq_levels(k: usize) -> Vec<usize> {
 /// The quantizers to compare, by display name.
 fn contenders(args: &DemoArgs) -> Vec<(&'static str, QuantizerConfig)> {
     let (k, d, seed) = (args.codebook_size, args.dim, args.seed);
-    let simvq = SimVqConfig::new(k, d).with_seed(seed);
-    let vq = VqConfig::new(k, d).with_seed(seed);
+    let simvq = SimVqConfig::new()
+        .with_codebook_size(k)
+        .with_dim(d)
+        .with_seed(seed);
+    let vq = VqConfig::new()
+        .with_codebook_size(k)
+        .with_dim(d)
+        .with_seed(seed);
     let mut list = vec![
         ("SimVQ", QuantizerConfig::SimVq(simvq.clone())),
         ("VQ", QuantizerConfig::Vq(vq.clone())),
@@ -95,7 +101,10 @@ fn contenders(args: &DemoArgs) -> Vec<(&'static str, QuantizerConfig)> {
     if !args.all {
         return list;
     }
-    let ema = EmaVqConfig::new(k, d).with_seed(seed);
+    let ema = EmaVqConfig::new()
+        .with_codebook_size(k)
+        .with_dim(d)
+        .with_seed(seed);
     list.extend([
         (
             "SimVQ+rotation",

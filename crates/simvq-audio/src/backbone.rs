@@ -186,12 +186,13 @@ pub struct VocosBackbone<B: Backend> {
     final_layer_norm: LayerNorm<B>,
 }
 
-impl<B: Backend> VocosBackbone<B> {
+impl VocosConfig {
     /// Builds the backbone of `config`.
-    pub fn new(config: &VocosConfig, device: &B::Device) -> Self {
+    pub fn init<B: Backend>(&self, device: &B::Device) -> VocosBackbone<B> {
+        let config = self;
         let dim = config.dim;
         let layer_scale = 1.0 / config.layers as f64;
-        Self {
+        VocosBackbone {
             embed: Conv1dConfig::new(config.input_channels, dim, 7)
                 .with_padding(PaddingConfig1d::Explicit(3, 3))
                 .with_initializer(TRUNC_NORMAL)
@@ -209,7 +210,9 @@ impl<B: Backend> VocosBackbone<B> {
             final_layer_norm: LayerNormConfig::new(dim).with_epsilon(EPS).init(device),
         }
     }
+}
 
+impl<B: Backend> VocosBackbone<B> {
     /// `[B, input_channels, T] → [B, T, dim]`.
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
         let mut h = self.embed.forward(x);

@@ -32,7 +32,9 @@ impl AudioCodecConfig {
     pub fn reference(codebook_size: usize) -> Self {
         Self::new(
             SeanetConfig::new(),
-            SimVqConfig::new(codebook_size, 512),
+            SimVqConfig::new()
+                .with_codebook_size(codebook_size)
+                .with_dim(512),
             VocosConfig::new(),
         )
     }
@@ -59,9 +61,9 @@ impl AudioCodecConfig {
         }
         let hop = self.encoder.hop_length();
         Ok(AudioCodec {
-            encoder: SeanetEncoder::new(&self.encoder, device),
+            encoder: self.encoder.init(device),
             quantizer: self.quantizer.init(device)?,
-            backbone: VocosBackbone::new(&self.backbone, device),
+            backbone: self.backbone.init(device),
             head: IstftHead::new(self.backbone.dim, self.n_fft, hop, device)?,
             hop,
             channels: self.encoder.channels,

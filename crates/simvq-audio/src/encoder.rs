@@ -88,9 +88,10 @@ pub struct SeanetEncoder<B: Backend> {
     pub conv_out: WeightNormConv1d<B>,
 }
 
-impl<B: Backend> SeanetEncoder<B> {
+impl SeanetConfig {
     /// Builds the encoder of `config`.
-    pub fn new(config: &SeanetConfig, device: &B::Device) -> Self {
+    pub fn init<B: Backend>(&self, device: &B::Device) -> SeanetEncoder<B> {
+        let config = self;
         let mut width = config.filters;
         let conv_in = WeightNormConv1d::new(config.channels, width, 7, 1, 1, device);
         let stages = config
@@ -125,14 +126,16 @@ impl<B: Backend> SeanetEncoder<B> {
                     .init(device)
             })
             .collect();
-        Self {
+        SeanetEncoder {
             conv_in,
             stages,
             lstm,
             conv_out: WeightNormConv1d::new(width, config.dimension, 7, 1, 1, device),
         }
     }
+}
 
+impl<B: Backend> SeanetEncoder<B> {
     /// `[B, 1, T] → [B, dimension, ceil(T / hop)]`.
     pub fn forward(&self, wave: Tensor<B, 3>) -> Tensor<B, 3> {
         let mut h = self.conv_in.forward(wave);

@@ -11,7 +11,7 @@
 //! // A narrow codec for the example; `AudioCodecConfig::reference(4096)` is the real one.
 //! let config = AudioCodecConfig::new(
 //!     SeanetConfig::new().with_filters(4).with_dimension(32).with_lstm_layers(1),
-//!     SimVqConfig::new(64, 32),
+//!     SimVqConfig::new().with_codebook_size(64).with_dim(32),
 //!     VocosConfig::new().with_input_channels(32).with_dim(64).with_intermediate_dim(96).with_layers(1),
 //! );
 //! let codec = config.init::<Flex>(&Default::default())?;

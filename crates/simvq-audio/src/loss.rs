@@ -79,7 +79,7 @@ impl AudioLossConfig {
     /// Builds the loss.
     pub fn init<B: Backend>(&self, device: &B::Device) -> AudioLoss<B> {
         AudioLoss {
-            mel: MelSpectrogram::new(&self.mel, device),
+            mel: self.mel.init(device),
             mel_weight: self.mel_weight,
             commitment_weight: self.commitment_weight,
             generator_weight: self.generator_weight,

@@ -74,17 +74,20 @@ pub struct MelSpectrogram<B: Backend> {
     filterbank: Tensor<B, 2>,
 }
 
-impl<B: Backend> MelSpectrogram<B> {
+impl MelConfig {
     /// The spectrogram of `config` (periodic Hann window).
-    pub fn new(config: &MelConfig, device: &B::Device) -> Self {
+    pub fn init<B: Backend>(&self, device: &B::Device) -> MelSpectrogram<B> {
+        let config = self;
         let bins = config.n_fft / 2 + 1;
         let bank: Vec<f32> = mel_filterbank(config).iter().map(|&v| v as f32).collect();
-        Self {
+        MelSpectrogram {
             stft: Stft::new(config.n_fft, config.hop, &hann_window(config.n_fft), device),
             filterbank: Tensor::from_data(TensorData::new(bank, [bins, config.n_mels]), device),
         }
     }
+}
 
+impl<B: Backend> MelSpectrogram<B> {
     /// Waveforms `[B, L]` (L > n_fft/2) → mel magnitudes `[B, n_mels, 1 + L / hop]`.
     pub fn forward(&self, wave: Tensor<B, 2>) -> Tensor<B, 3> {
         self.stft

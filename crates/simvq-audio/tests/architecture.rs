@@ -55,7 +55,10 @@ fn small_config() -> AudioCodecConfig {
             .with_filters(4)
             .with_dimension(32)
             .with_lstm_layers(1),
-        SimVqConfig::new(64, 32).with_seed(1),
+        SimVqConfig::new()
+            .with_codebook_size(64)
+            .with_dim(32)
+            .with_seed(1),
         VocosConfig::new()
             .with_input_channels(32)
             .with_dim(64)
@@ -130,13 +133,13 @@ fn tokens_decode_through_the_projected_codebook_and_bad_input_is_refused() {
 fn the_codec_trains_under_autodiff() {
     use burn::backend::Autodiff;
     use burn::optim::GradientsParams;
-    use simvq_audio::{MelConfig, MelSpectrogram};
+    use simvq_audio::MelConfig;
     type AB = Autodiff<Flex>;
     let device = Default::default();
     let codec = small_config().init::<AB>(&device).unwrap();
     let wave = Tensor::<AB, 2>::random([1, 3200], Distribution::Uniform(-0.5, 0.5), &device);
     let out = codec.forward(wave.clone()).unwrap();
-    let mel = MelSpectrogram::<AB>::new(&MelConfig::new(), &device);
+    let mel = MelConfig::new().init::<AB>(&device);
     let loss = mel.log_mel_l1(out.reconstruction, wave) * 45.0 + out.quant_loss.total() * 1000.0;
     let mut grads = loss.backward();
     let grads = GradientsParams::from_module(&mut grads, &codec);

@@ -37,7 +37,7 @@ fn tiny_config() -> ModelConfig {
             .with_channel_multipliers(vec![1, 1])
             .with_res_blocks(1)
             .with_z_channels(8),
-        SimVqConfig::new(32, 8),
+        SimVqConfig::new().with_codebook_size(32).with_dim(8),
     ))
 }
 
@@ -119,7 +119,7 @@ fn a_checkpoint_of_another_architecture_is_refused_by_name() {
         unreachable!()
     };
     config.autoencoder = config.autoencoder.with_z_channels(16);
-    config.quantizer = SimVqConfig::new(32, 16);
+    config.quantizer = SimVqConfig::new().with_codebook_size(32).with_dim(16);
     let err = import_checkpoint::<B>(
         &Checkpoint::read(&fixture("image_ckpt.ckpt")).unwrap(),
         &ModelConfig::Image(config),
@@ -139,7 +139,7 @@ fn a_checkpoint_of_another_architecture_is_refused_by_name() {
 fn tiny_audio_config() -> ModelConfig {
     ModelConfig::Audio(AudioCodecConfig::new(
         SeanetConfig::new().with_filters(4).with_dimension(16),
-        SimVqConfig::new(64, 16),
+        SimVqConfig::new().with_codebook_size(64).with_dim(16),
         VocosConfig::new()
             .with_input_channels(16)
             .with_dim(32)

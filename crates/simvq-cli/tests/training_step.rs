@@ -49,7 +49,7 @@ fn config(exact: bool) -> ImageTrainConfig {
             .with_channel_multipliers(vec![1, 1])
             .with_res_blocks(1)
             .with_z_channels(8),
-        SimVqConfig::new(32, 8),
+        SimVqConfig::new().with_codebook_size(32).with_dim(8),
     );
     config.discriminator = PatchDiscriminatorConfig::new()
         .with_base_channels(8)

@@ -74,7 +74,9 @@ impl ImageTokenizerConfig {
     pub fn reference(codebook_size: usize) -> Self {
         Self::new(
             AutoencoderConfig::new(),
-            SimVqConfig::new(codebook_size, 128),
+            SimVqConfig::new()
+                .with_codebook_size(codebook_size)
+                .with_dim(128),
         )
     }
 }

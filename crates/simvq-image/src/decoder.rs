@@ -29,9 +29,10 @@ pub struct Decoder<B: Backend> {
     conv_out: Conv2d<B>,
 }
 
-impl<B: Backend> Decoder<B> {
+impl AutoencoderConfig {
     /// Builds the decoder of `config` (assumed validated).
-    pub fn new(config: &AutoencoderConfig, device: &B::Device) -> Self {
+    pub fn init_decoder<B: Backend>(&self, device: &B::Device) -> Decoder<B> {
+        let config = self;
         let levels = config.channel_multipliers.len();
         let mut width = config.width(levels - 1);
         let conv_in = conv(config.z_channels, width, 3, true, device);
@@ -47,7 +48,7 @@ impl<B: Backend> Decoder<B> {
             })
             .collect();
         up.reverse();
-        Self {
+        Decoder {
             conv_in,
             mid_block,
             up,
@@ -55,7 +56,9 @@ impl<B: Backend> Decoder<B> {
             conv_out: conv(width, config.image_channels, 3, true, device),
         }
     }
+}
 
+impl<B: Backend> Decoder<B> {
     /// `[B, z, h, w] → [B, C, h·f, w·f]`, unclamped.
     pub fn forward(&self, z: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut h = self.conv_in.forward(z);

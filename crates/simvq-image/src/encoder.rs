@@ -27,9 +27,10 @@ pub struct Encoder<B: Backend> {
     conv_out: Conv2d<B>,
 }
 
-impl<B: Backend> Encoder<B> {
+impl AutoencoderConfig {
     /// Builds the encoder of `config` (assumed validated).
-    pub fn new(config: &AutoencoderConfig, device: &B::Device) -> Self {
+    pub fn init_encoder<B: Backend>(&self, device: &B::Device) -> Encoder<B> {
+        let config = self;
         let levels = config.channel_multipliers.len();
         let mut width = config.channels;
         let conv_in = conv(config.image_channels, width, 3, false, device);
@@ -48,7 +49,7 @@ impl<B: Backend> Encoder<B> {
             })
             .collect();
         let mid_block = res_block_stack(width, width, config.res_blocks, device);
-        Self {
+        Encoder {
             conv_in,
             down,
             mid_block,
@@ -56,7 +57,9 @@ impl<B: Backend> Encoder<B> {
             conv_out: conv(width, config.z_channels, 1, true, device),
         }
     }
+}
 
+impl<B: Backend> Encoder<B> {
     /// `[B, C, H, W] → [B, z, H/f, W/f]` (shape checked by the tokenizer).
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let mut h = self.conv_in.forward(x);

@@ -10,7 +10,7 @@
 //!
 //! // A narrow tokenizer for the example; `ImageTokenizerConfig::reference(65_536)` is the real one.
 //! let autoencoder = AutoencoderConfig::new().with_channels(32).with_res_blocks(1).with_z_channels(8);
-//! let config = ImageTokenizerConfig::new(autoencoder, SimVqConfig::new(256, 8));
+//! let config = ImageTokenizerConfig::new(autoencoder, SimVqConfig::new().with_codebook_size(256).with_dim(8));
 //! let tokenizer = config.init::<Flex>(&Default::default())?;
 //!
 //! let images = Tensor::<Flex, 4>::random([1, 3, 32, 32], Distribution::Uniform(-1.0, 1.0), &Default::default());

@@ -49,17 +49,20 @@ pub struct ImageLoss<B: Backend> {
     commitment_weight: f64,
 }
 
-impl<B: Backend> ImageLoss<B> {
+impl ImageLossConfig {
     /// The loss of `config`; `lpips` must be given when `perceptual_weight > 0`.
-    pub fn new(config: &ImageLossConfig, lpips: Option<Lpips<B>>) -> Self {
-        Self {
+    pub fn init<B: Backend>(&self, lpips: Option<Lpips<B>>) -> ImageLoss<B> {
+        let config = self;
+        ImageLoss {
             lpips,
             perceptual_weight: config.perceptual_weight,
             generator_weight: config.generator_weight,
             commitment_weight: config.commitment_weight,
         }
     }
+}
 
+impl<B: Backend> ImageLoss<B> {
     /// Generator loss of reconstructions `x̂` of `x` (`[B, 3, H, W]`), given the
     /// discriminator's patch logits on `x̂` and the quantizer loss.
     pub fn generator(

@@ -20,9 +20,9 @@ impl ImageTokenizerConfig {
             )));
         }
         Ok(ImageTokenizer {
-            encoder: Encoder::new(&self.autoencoder, device),
+            encoder: self.autoencoder.init_encoder(device),
             quantizer: self.quantizer.init(device)?,
-            decoder: Decoder::new(&self.autoencoder, device),
+            decoder: self.autoencoder.init_decoder(device),
             image_channels: self.autoencoder.image_channels,
             downsample_factor: self.autoencoder.downsample_factor(),
         })

@@ -77,7 +77,13 @@ fn small_config() -> ImageTokenizerConfig {
         .with_channel_multipliers(vec![1, 2])
         .with_res_blocks(1)
         .with_z_channels(8);
-    ImageTokenizerConfig::new(autoencoder, SimVqConfig::new(64, 8).with_seed(3))
+    ImageTokenizerConfig::new(
+        autoencoder,
+        SimVqConfig::new()
+            .with_codebook_size(64)
+            .with_dim(8)
+            .with_seed(3),
+    )
 }
 
 #[test]

@@ -27,9 +27,11 @@ use crate::quantizer_output::QuantizerOutput;
 /// Configuration of [`EmaVq`].
 #[derive(Config, Debug)]
 pub struct EmaVqConfig {
-    /// Number of codes `K`.
+    /// Number of codes `K` (named, as SimVQ's: `new().with_codebook_size(k).with_dim(d)`).
+    #[config(default = 65_536)]
     pub codebook_size: usize,
     /// Code dimension `D`.
+    #[config(default = 128)]
     pub dim: usize,
     /// Weight of the commitment term `mean((sg(z_q) − z)²)`.
     #[config(default = 0.25)]

@@ -26,7 +26,7 @@
 //! let device = Default::default();
 //!
 //! // K = 1,024 codes of dimension 16, seeded.
-//! let vq = SimVqConfig::new(1024, 16).with_seed(7).init::<B>(&device)?;
+//! let vq = SimVqConfig::new().with_codebook_size(1024).with_dim(16).with_seed(7).init::<B>(&device)?;
 //!
 //! // An encoder's image features, channel-first [batch, dim, height, width].
 //! let z = Tensor::<B, 4>::random([2, 16, 8, 8], Distribution::Normal(0.0, 1.0), &device);
@@ -59,7 +59,7 @@
 //! # use burn::backend::Flex;
 //! # use burn::tensor::Tensor;
 //! # use simvq_quant::{Quantizer, QuantError, SimVqConfig};
-//! let vq = SimVqConfig::new(64, 8).init::<Flex>(&Default::default())?;
+//! let vq = SimVqConfig::new().with_codebook_size(64).with_dim(8).init::<Flex>(&Default::default())?;
 //! let wrong = Tensor::<Flex, 3>::zeros([1, 4, 10], &Default::default());
 //! assert!(matches!(vq.forward_1d(wrong), Err(QuantError::DimMismatch { expected: 8, got: 4, .. })));
 //! # Ok::<(), simvq_quant::QuantError>(())

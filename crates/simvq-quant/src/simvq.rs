@@ -21,9 +21,13 @@ use crate::quantizer::{impl_quantizer_for_codebook, CodebookQuantizer, CodebookS
 /// Configuration of [`SimVq`]. Defaults are those of the reference configs.
 #[derive(Config, Debug)]
 pub struct SimVqConfig {
-    /// Number of codes `K` (the reference releases 1,024 … 262,144).
+    /// Number of codes `K` (the reference releases 1,024 … 262,144). Named, with the
+    /// reference image run's 65,536 by default, so K and D cannot be swapped by position:
+    /// `SimVqConfig::new().with_codebook_size(k).with_dim(d)`.
+    #[config(default = 65_536)]
     pub codebook_size: usize,
     /// Code dimension `D` (128 for images, 512 for audio in the reference).
+    #[config(default = 128)]
     pub dim: usize,
     /// Weight of the encoder-commitment term.
     #[config(default = 0.25)]

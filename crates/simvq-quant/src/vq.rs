@@ -23,9 +23,11 @@ use crate::quantizer::{impl_quantizer_for_codebook, CodebookQuantizer, CodebookS
 /// Configuration of [`Vq`].
 #[derive(Config, Debug)]
 pub struct VqConfig {
-    /// Number of codes `K`.
+    /// Number of codes `K` (named, as SimVQ's: `new().with_codebook_size(k).with_dim(d)`).
+    #[config(default = 65_536)]
     pub codebook_size: usize,
     /// Code dimension `D`.
+    #[config(default = 128)]
     pub dim: usize,
     /// Weight of the encoder-commitment term.
     #[config(default = 0.25)]

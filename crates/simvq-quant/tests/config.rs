@@ -102,13 +102,25 @@ fn missing_and_unknown_names_are_rejected() {
 /// Every quantizer kind, seeded `seed`, with projections where the kind has them.
 fn every_kind(seed: u64) -> Vec<QuantizerConfig> {
     vec![
-        QuantizerConfig::SimVq(SimVqConfig::new(64, 8).with_seed(seed)),
+        QuantizerConfig::SimVq(
+            SimVqConfig::new()
+                .with_codebook_size(64)
+                .with_dim(8)
+                .with_seed(seed),
+        ),
         QuantizerConfig::Vq(
-            VqConfig::new(64, 8)
+            VqConfig::new()
+                .with_codebook_size(64)
+                .with_dim(8)
                 .with_codebook_dim(Some(4))
                 .with_seed(seed),
         ),
-        QuantizerConfig::EmaVq(EmaVqConfig::new(64, 8).with_seed(seed)),
+        QuantizerConfig::EmaVq(
+            EmaVqConfig::new()
+                .with_codebook_size(64)
+                .with_dim(8)
+                .with_seed(seed),
+        ),
         QuantizerConfig::Fsq(
             FsqConfig::new(vec![5, 4, 3])
                 .with_dim(Some(8))

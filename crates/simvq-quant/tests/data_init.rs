@@ -63,7 +63,9 @@ fn utilization(vq: &simvq_quant::SimVq<B>, z: Tensor<B, 2>) -> f64 {
 
 #[test]
 fn fitted_codes_have_the_latents_statistics_and_get_used() {
-    let vq = SimVqConfig::new(256, D)
+    let vq = SimVqConfig::new()
+        .with_codebook_size(256)
+        .with_dim(D)
         .with_seed(3)
         .init::<B>(&Default::default())
         .unwrap();
@@ -103,7 +105,9 @@ fn fitted_codes_have_the_latents_statistics_and_get_used() {
 
 #[test]
 fn fitting_refuses_wrong_widths_and_too_few_latents() {
-    let vq = SimVqConfig::new(16, D)
+    let vq = SimVqConfig::new()
+        .with_codebook_size(16)
+        .with_dim(D)
         .init::<B>(&Default::default())
         .unwrap();
     let wide = Tensor::<B, 2>::zeros([10, D + 1], &Default::default());

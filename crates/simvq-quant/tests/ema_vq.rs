@@ -20,7 +20,9 @@ fn batch(n: usize, d: usize, seed: u64) -> Tensor<B, 2> {
 
 #[test]
 fn updates_while_training_only() {
-    let vq = EmaVqConfig::new(32, 4)
+    let vq = EmaVqConfig::new()
+        .with_codebook_size(32)
+        .with_dim(4)
         .init::<B>(&Default::default())
         .unwrap();
     let before = values(&vq.codebook().codes());
@@ -55,14 +57,23 @@ fn kmeans_init_and_dead_code_replacement_keep_codes_in_use() {
             .unwrap();
         usage.utilization()
     };
-    let plain = usage_after(EmaVqConfig::new(k, d).with_decay(0.8));
+    let plain = usage_after(
+        EmaVqConfig::new()
+            .with_codebook_size(k)
+            .with_dim(d)
+            .with_decay(0.8),
+    );
     let kmeans = usage_after(
-        EmaVqConfig::new(k, d)
+        EmaVqConfig::new()
+            .with_codebook_size(k)
+            .with_dim(d)
             .with_decay(0.8)
             .with_kmeans_init(true),
     );
     let revived = usage_after(
-        EmaVqConfig::new(k, d)
+        EmaVqConfig::new()
+            .with_codebook_size(k)
+            .with_dim(d)
             .with_decay(0.8)
             .with_dead_code_threshold(2.0),
     );
@@ -74,7 +85,10 @@ fn kmeans_init_and_dead_code_replacement_keep_codes_in_use() {
 #[test]
 fn running_statistics_are_saved_and_loaded() {
     let device = Default::default();
-    let config = EmaVqConfig::new(16, 4).with_kmeans_init(true);
+    let config = EmaVqConfig::new()
+        .with_codebook_size(16)
+        .with_dim(4)
+        .with_kmeans_init(true);
     let vq = config.init::<B>(&device).unwrap();
     vq.forward(batch(100, 4, 5)).unwrap();
     let trained_codes = values(&vq.codebook().codes());

@@ -25,13 +25,22 @@ fn assert_encode_matches_forward(q: &impl Quantizer<B>, dim: usize) {
 fn tokens_equal_the_forward_pass_indices() {
     let device = Default::default();
     assert_encode_matches_forward(
-        &SimVqConfig::new(64, 8)
+        &SimVqConfig::new()
+            .with_codebook_size(64)
+            .with_dim(8)
             .with_seed(1)
             .init::<B>(&device)
             .unwrap(),
         8,
     );
-    assert_encode_matches_forward(&VqConfig::new(64, 8).init::<B>(&device).unwrap(), 8);
+    assert_encode_matches_forward(
+        &VqConfig::new()
+            .with_codebook_size(64)
+            .with_dim(8)
+            .init::<B>(&device)
+            .unwrap(),
+        8,
+    );
     assert_encode_matches_forward(
         &FsqConfig::new(vec![8, 5, 5]).init::<B>(&device).unwrap(),
         3,
@@ -41,7 +50,11 @@ fn tokens_equal_the_forward_pass_indices() {
 #[test]
 fn encoding_does_not_train_the_ema_codebook() {
     let device = Default::default();
-    let vq = EmaVqConfig::new(32, 4).init::<B>(&device).unwrap();
+    let vq = EmaVqConfig::new()
+        .with_codebook_size(32)
+        .with_dim(4)
+        .init::<B>(&device)
+        .unwrap();
     let before = vq.codebook().codes().into_data();
     let z = Tensor::<B, 2>::random([50, 4], Distribution::Normal(0.0, 1.0), &device);
     let tokens = vq.encode(z).unwrap();

@@ -39,7 +39,9 @@ fn codebook_from_a_features_file_is_frozen_and_projected() {
     );
 
     let device = Default::default();
-    let vq = SimVqConfig::new(k, dim)
+    let vq = SimVqConfig::new()
+        .with_codebook_size(k)
+        .with_dim(dim)
         .with_frozen_codebook(FrozenCodebook::File(path.display().to_string()))
         .init::<B>(&device)
         .unwrap();
@@ -68,7 +70,9 @@ fn codebook_from_a_features_file_is_frozen_and_projected() {
         .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
         .collect();
     write(&half_path, &[("c", Dtype::F16, vec![k, width], bytes)]);
-    let vq16 = SimVqConfig::new(k, dim)
+    let vq16 = SimVqConfig::new()
+        .with_codebook_size(k)
+        .with_dim(dim)
         .with_frozen_codebook(FrozenCodebook::File(half_path.display().to_string()))
         .init::<B>(&device)
         .unwrap();
@@ -81,7 +85,9 @@ fn codebook_from_a_features_file_is_frozen_and_projected() {
 
 #[test]
 fn gaussian_codebook_of_another_width() {
-    let vq = SimVqConfig::new(64, 8)
+    let vq = SimVqConfig::new()
+        .with_codebook_size(64)
+        .with_dim(8)
         .with_frozen_codebook_dim(Some(32))
         .init::<B>(&Default::default())
         .unwrap();
@@ -102,7 +108,9 @@ fn gaussian_codebook_of_another_width() {
 fn bad_codebook_files_name_the_file_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let init = |path: &Path, k: usize| {
-        SimVqConfig::new(k, 4)
+        SimVqConfig::new()
+            .with_codebook_size(k)
+            .with_dim(4)
             .with_frozen_codebook(FrozenCodebook::File(path.display().to_string()))
             .init::<B>(&Default::default())
             .unwrap_err()

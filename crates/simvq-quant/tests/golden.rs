@@ -14,7 +14,9 @@ use simvq_testkit::{number, read_json, Value};
 fn quantizer_of(case: &Value) -> SimVq<B> {
     let device = Default::default();
     let (k, d) = (usize_of(case, "codebook_size"), usize_of(case, "dim"));
-    let mut vq = SimVqConfig::new(k, d)
+    let mut vq = SimVqConfig::new()
+        .with_codebook_size(k)
+        .with_dim(d)
         .with_beta(case["beta"].as_f64().unwrap())
         .with_legacy(case["legacy"].as_bool().unwrap())
         .init::<B>(&device)

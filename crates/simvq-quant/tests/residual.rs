@@ -13,11 +13,17 @@ type B = Autodiff<Flex>;
 #[test]
 fn dropped_levels_are_marked_and_prefixes_decode() {
     let device = Default::default();
-    let rvq = ResidualSimVqConfig::new(4, SimVqConfig::new(64, 8).with_seed(7))
-        .with_quantize_dropout(true)
-        .with_quantize_dropout_cutoff_index(1)
-        .init::<B>(&device)
-        .unwrap();
+    let rvq = ResidualSimVqConfig::new(
+        4,
+        SimVqConfig::new()
+            .with_codebook_size(64)
+            .with_dim(8)
+            .with_seed(7),
+    )
+    .with_quantize_dropout(true)
+    .with_quantize_dropout_cutoff_index(1)
+    .init::<B>(&device)
+    .unwrap();
     let z = Tensor::<B, 4>::random([2, 8, 3, 3], Distribution::Normal(0.0, 1.0), &device);
 
     let full = rvq.forward_2d(z.clone(), 4).unwrap();
@@ -62,8 +68,8 @@ fn dropped_levels_are_marked_and_prefixes_decode() {
 #[test]
 fn residual_errors_are_clear() {
     let device = Default::default();
-    let config = ResidualSimVqConfig::new(3, SimVqConfig::new(16, 4));
-    let none = ResidualSimVqConfig::new(0, SimVqConfig::new(16, 4));
+    let config = ResidualSimVqConfig::new(3, SimVqConfig::new().with_codebook_size(16).with_dim(4));
+    let none = ResidualSimVqConfig::new(0, SimVqConfig::new().with_codebook_size(16).with_dim(4));
     assert!(matches!(
         none.init::<B>(&device),
         Err(QuantError::InvalidConfig(_))

@@ -19,7 +19,9 @@ fn normal<const D: usize>(shape: [usize; D]) -> Tensor<B, D> {
 
 #[test]
 fn gradients_reach_w_b_and_input_but_never_c() {
-    let mut vq = SimVqConfig::new(256, 16)
+    let mut vq = SimVqConfig::new()
+        .with_codebook_size(256)
+        .with_dim(16)
         .with_seed(1)
         .init::<B>(&Default::default())
         .unwrap();
@@ -65,7 +67,9 @@ fn gradients_reach_w_b_and_input_but_never_c() {
 #[test]
 fn unfrozen_codebook_and_plain_vq_train_their_codes() {
     let device = Default::default();
-    let joint = SimVqConfig::new(64, 8)
+    let joint = SimVqConfig::new()
+        .with_codebook_size(64)
+        .with_dim(8)
         .with_freeze_codebook(false)
         .init::<B>(&device)
         .unwrap();
@@ -76,7 +80,11 @@ fn unfrozen_codebook_and_plain_vq_train_their_codes() {
         "C trains when freeze_codebook = false"
     );
 
-    let vq = VqConfig::new(64, 8).init::<B>(&device).unwrap();
+    let vq = VqConfig::new()
+        .with_codebook_size(64)
+        .with_dim(8)
+        .init::<B>(&device)
+        .unwrap();
     let out = vq.forward(normal([32, 8])).unwrap();
     let grads = out.loss.total().backward();
     assert!(
@@ -87,7 +95,9 @@ fn unfrozen_codebook_and_plain_vq_train_their_codes() {
 
 #[test]
 fn decoding_indices_reproduces_quantized_values_exactly() {
-    let vq = SimVqConfig::new(512, 32)
+    let vq = SimVqConfig::new()
+        .with_codebook_size(512)
+        .with_dim(32)
         .with_seed(3)
         .init::<B>(&Default::default())
         .unwrap();
@@ -115,7 +125,9 @@ fn decoding_indices_reproduces_quantized_values_exactly() {
 #[test]
 fn quantized_map_keeps_channel_first_layout() {
     // Token (b, h, w) of a [B, D, H, W] map must be quantized as the vector z[b, :, h, w].
-    let vq = SimVqConfig::new(128, 8)
+    let vq = SimVqConfig::new()
+        .with_codebook_size(128)
+        .with_dim(8)
         .with_seed(4)
         .init::<B>(&Default::default())
         .unwrap();
@@ -136,7 +148,10 @@ fn quantized_map_keeps_channel_first_layout() {
 #[test]
 fn save_and_load_keep_c_and_w() {
     let device = Default::default();
-    let config = SimVqConfig::new(300, 12).with_seed(5);
+    let config = SimVqConfig::new()
+        .with_codebook_size(300)
+        .with_dim(12)
+        .with_seed(5);
     let vq = config.init::<B>(&device).unwrap();
     let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
     let bytes = recorder.record(vq.clone().into_record(), ()).unwrap();
@@ -168,15 +183,21 @@ fn save_and_load_keep_c_and_w() {
 #[test]
 fn same_seed_same_quantizer() {
     let device = Default::default();
-    let a = SimVqConfig::new(100, 8)
+    let a = SimVqConfig::new()
+        .with_codebook_size(100)
+        .with_dim(8)
         .with_seed(11)
         .init::<B>(&device)
         .unwrap();
-    let b = SimVqConfig::new(100, 8)
+    let b = SimVqConfig::new()
+        .with_codebook_size(100)
+        .with_dim(8)
         .with_seed(11)
         .init::<B>(&device)
         .unwrap();
-    let c = SimVqConfig::new(100, 8)
+    let c = SimVqConfig::new()
+        .with_codebook_size(100)
+        .with_dim(8)
         .with_seed(12)
         .init::<B>(&device)
         .unwrap();
@@ -194,7 +215,11 @@ fn same_seed_same_quantizer() {
     );
 
     // C ~ N(0, dim^-½): check the scale on a larger draw.
-    let big = SimVqConfig::new(4096, 64).init::<B>(&device).unwrap();
+    let big = SimVqConfig::new()
+        .with_codebook_size(4096)
+        .with_dim(64)
+        .init::<B>(&device)
+        .unwrap();
     let c = values(&big.frozen_codebook.val());
     let var = c.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / c.len() as f64;
     assert!((var.sqrt() - 0.125).abs() < 0.002, "std {}", var.sqrt());
@@ -204,8 +229,14 @@ fn same_seed_same_quantizer() {
 fn legacy_swaps_the_loss_weights() {
     let device = Default::default();
     let z = normal([20, 8]);
-    let modern = SimVqConfig::new(32, 8).init::<B>(&device).unwrap();
-    let legacy = SimVqConfig::new(32, 8)
+    let modern = SimVqConfig::new()
+        .with_codebook_size(32)
+        .with_dim(8)
+        .init::<B>(&device)
+        .unwrap();
+    let legacy = SimVqConfig::new()
+        .with_codebook_size(32)
+        .with_dim(8)
         .with_legacy(true)
         .init::<B>(&device)
         .unwrap();
@@ -226,7 +257,11 @@ fn legacy_swaps_the_loss_weights() {
 #[test]
 fn bad_input_gives_clear_errors() {
     let device = Default::default();
-    let vq = SimVqConfig::new(16, 8).init::<B>(&device).unwrap();
+    let vq = SimVqConfig::new()
+        .with_codebook_size(16)
+        .with_dim(8)
+        .init::<B>(&device)
+        .unwrap();
     let err = vq.forward_2d(normal([1, 3, 4, 4])).unwrap_err();
     assert_eq!(
         err,
@@ -258,9 +293,12 @@ fn bad_input_gives_clear_errors() {
         );
     }
     for config in [
-        SimVqConfig::new(0, 8),
-        SimVqConfig::new(8, 0),
-        SimVqConfig::new(8, 8).with_beta(f64::NAN),
+        SimVqConfig::new().with_codebook_size(0).with_dim(8),
+        SimVqConfig::new().with_codebook_size(8).with_dim(0),
+        SimVqConfig::new()
+            .with_codebook_size(8)
+            .with_dim(8)
+            .with_beta(f64::NAN),
     ] {
         assert!(matches!(
             config.init::<B>(&device),

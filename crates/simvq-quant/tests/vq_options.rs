@@ -12,7 +12,9 @@ type B = Autodiff<Flex>;
 #[test]
 fn factorized_l2_codes_search_by_cosine_in_the_low_dimensional_space() {
     let device = Default::default();
-    let vq = VqConfig::new(128, 16)
+    let vq = VqConfig::new()
+        .with_codebook_size(128)
+        .with_dim(16)
         .with_codebook_dim(Some(4))
         .with_l2_normalize(true)
         .with_seed(2)

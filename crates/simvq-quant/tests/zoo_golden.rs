@@ -103,7 +103,9 @@ fn simvq_rotation_trick_matches_vector_quantize_pytorch() {
     let name = "simvq_rotation";
     let (k, d) = (usize_of(&case, "codebook_size"), usize_of(&case, "dim"));
     let device = Default::default();
-    let mut vq = SimVqConfig::new(k, d)
+    let mut vq = SimVqConfig::new()
+        .with_codebook_size(k)
+        .with_dim(d)
         .with_bias(false)
         .with_estimator(GradientEstimator::Rotation)
         .init::<B>(&device)
@@ -148,7 +150,10 @@ fn simvq_rotation_trick_matches_vector_quantize_pytorch() {
 #[test]
 fn rotation_trick_differs_from_straight_through_only_in_the_gradient() {
     let device = Default::default();
-    let config = SimVqConfig::new(64, 8).with_seed(3);
+    let config = SimVqConfig::new()
+        .with_codebook_size(64)
+        .with_dim(8)
+        .with_seed(3);
     let st = config.init::<B>(&device).unwrap();
     let rot = config
         .with_estimator(GradientEstimator::Rotation)
@@ -185,7 +190,9 @@ fn check_residual(name: &str) {
         usize_of(&case, "num_quantizers"),
     );
     let device = Default::default();
-    let level = SimVqConfig::new(k, d)
+    let level = SimVqConfig::new()
+        .with_codebook_size(k)
+        .with_dim(d)
         .with_bias(false)
         .with_estimator(estimator_of(&case));
     let mut rvq = ResidualSimVqConfig::new(q, level)
@@ -340,7 +347,9 @@ fn lfq_and_bsq_match_vector_quantize_pytorch() {
 fn ema_codebook_matches_vector_quantize_pytorch_over_two_steps() {
     let case = case("ema_vq");
     let (k, d) = (usize_of(&case, "codebook_size"), usize_of(&case, "dim"));
-    let vq = EmaVqConfig::new(k, d)
+    let vq = EmaVqConfig::new()
+        .with_codebook_size(k)
+        .with_dim(d)
         .with_decay(case["decay"].as_f64().unwrap())
         .with_beta(case["beta"].as_f64().unwrap())
         .init::<B>(&Default::default())

@@ -85,7 +85,7 @@ impl AudioTrainConfig {
                     .with_filters(8)
                     .with_dimension(64)
                     .with_lstm_layers(1),
-                SimVqConfig::new(512, 64),
+                SimVqConfig::new().with_codebook_size(512).with_dim(64),
                 VocosConfig::new()
                     .with_input_channels(64)
                     .with_dim(128)

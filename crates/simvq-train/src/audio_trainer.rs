@@ -12,9 +12,7 @@ use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
-use simvq_audio::{
-    audio_discriminator_loss, AudioCodec, AudioDiscriminator, AudioLoss, MelSpectrogram,
-};
+use simvq_audio::{audio_discriminator_loss, AudioCodec, AudioDiscriminator, AudioLoss};
 use simvq_data::{AudioBatch, AudioClip, AudioLoader, FileList};
 use simvq_quant::CodebookUsage;
 
@@ -200,7 +198,7 @@ pub fn train_audio<B: AutodiffBackend>(
     if !trained.finished {
         return finish(trained.state, None, started, trained.checkpoint, out);
     }
-    let mel = MelSpectrogram::<B::InnerBackend>::new(&config.loss.mel, device);
+    let mel = config.loss.mel.init::<B::InnerBackend>(device);
     let mut pairs = Vec::new();
     let validation = evaluate_audio(
         &trained.ema,

@@ -143,7 +143,10 @@ impl ImageTrainConfig {
             .with_res_blocks(1)
             .with_z_channels(32);
         Self {
-            model: ImageTokenizerConfig::new(autoencoder, SimVqConfig::new(512, 32)),
+            model: ImageTokenizerConfig::new(
+                autoencoder,
+                SimVqConfig::new().with_codebook_size(512).with_dim(32),
+            ),
             discriminator: PatchDiscriminatorConfig::new().with_base_channels(32),
             loss: ImageLossConfig::new()
                 .with_perceptual_weight(0.0)

@@ -46,7 +46,7 @@ impl<B: AutodiffBackend> ImageTask<B> {
     /// The step of `config`; `lpips` when its perceptual weight is not 0.
     pub(crate) fn new(config: &ImageTrainConfig, lpips: Option<Lpips<B>>) -> Self {
         Self {
-            loss: ImageLoss::new(&config.loss, lpips),
+            loss: config.loss.init(lpips),
             leak: config
                 .reference_exact
                 .then_some(config.loss.generator_weight),

@@ -24,7 +24,7 @@ fn tiny_config(steps: usize) -> AudioTrainConfig {
             .with_filters(4)
             .with_dimension(16)
             .with_lstm_layers(1),
-        SimVqConfig::new(32, 16),
+        SimVqConfig::new().with_codebook_size(32).with_dim(16),
         VocosConfig::new()
             .with_input_channels(16)
             .with_dim(32)

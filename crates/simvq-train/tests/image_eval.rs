@@ -24,7 +24,7 @@ fn lpips_and_rfid_accumulate_over_the_whole_set() {
     let device = Default::default();
     let mut config = ImageTrainConfig::demo();
     config.model.autoencoder = common::tiny_autoencoder();
-    config.model.quantizer = SimVqConfig::new(64, 8);
+    config.model.quantizer = SimVqConfig::new().with_codebook_size(64).with_dim(8);
     let model = config.model.init::<B>(&device).unwrap();
     let loader = ImageLoader::new(
         FileList::images(demo_images_dir()).unwrap(),

@@ -23,7 +23,7 @@ static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn tiny_config(steps: usize) -> ImageTrainConfig {
     let mut config = ImageTrainConfig::demo();
     config.model.autoencoder = common::tiny_autoencoder();
-    config.model.quantizer = SimVqConfig::new(64, 8);
+    config.model.quantizer = SimVqConfig::new().with_codebook_size(64).with_dim(8);
     config.discriminator.base_channels = 8;
     config.discriminator.layers = 2;
     config.data.image_size = 16;

@@ -17,7 +17,10 @@ pub fn tiny_image_config(codebook_size: usize, seed: u64) -> ModelConfig {
         .with_channel_multipliers(vec![1, 2])
         .with_res_blocks(1)
         .with_z_channels(8);
-    config.quantizer = SimVqConfig::new(codebook_size, 8).with_seed(seed);
+    config.quantizer = SimVqConfig::new()
+        .with_codebook_size(codebook_size)
+        .with_dim(8)
+        .with_seed(seed);
     ModelConfig::Image(config)
 }
 
