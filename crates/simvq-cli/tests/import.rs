@@ -4,6 +4,8 @@
 //! reconstructions to 1e-4 — with the EMA weights by default, the raw ones on request — and
 //! checkpoints that do not fit are refused naming each offending key once.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,6 @@ use burn::tensor::{Tensor, TensorData};
 use burn_store::TensorSnapshot;
 use simvq_audio::{AudioCodecConfig, SeanetConfig, VocosConfig};
 use simvq_cli::{import_checkpoint, load_model, save_model, Checkpoint, ModelConfig, Tokenizer};
-use simvq_image::{AutoencoderConfig, ImageTokenizerConfig};
 use simvq_quant::SimVqConfig;
 use simvq_testkit::{assert_close, numbers, read_json, Tolerance, Value};
 
@@ -29,16 +30,9 @@ fn golden() -> Value {
     read_json(fixture("image_ckpt.json"))
 }
 
-/// The fixture's architecture: ch 32, ch_mult [1, 1], one block per level, z 8, K 32.
+/// The fixture's architecture.
 fn tiny_config() -> ModelConfig {
-    ModelConfig::Image(ImageTokenizerConfig::new(
-        AutoencoderConfig::new()
-            .with_channels(32)
-            .with_channel_multipliers(vec![1, 1])
-            .with_res_blocks(1)
-            .with_z_channels(8),
-        SimVqConfig::new().with_codebook_size(32).with_dim(8),
-    ))
+    ModelConfig::Image(common::fixture_image_tokenizer())
 }
 
 /// The imported model's tokens equal the fixture's and its reconstruction is within 1e-4.

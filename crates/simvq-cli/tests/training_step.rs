@@ -5,16 +5,15 @@
 //! `reference_exact` (D's step also gets G's GAN loss's gradient; BatchNorm over groups of
 //! two images, as two GPUs with two images each).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use burn::backend::{Autodiff, Flex};
 use burn_store::ModuleSnapshot;
 use simvq_cli::{import_checkpoint, import_discriminator, Checkpoint, ModelConfig, Tokenizer};
 use simvq_data::ImageBatch;
-use simvq_image::{
-    AutoencoderConfig, ImageLossConfig, ImageTokenizerConfig, PatchDiscriminatorConfig,
-};
-use simvq_quant::SimVqConfig;
+use simvq_image::{ImageLossConfig, PatchDiscriminatorConfig};
 use simvq_testkit::{
     assert_close, assert_close_scalar, closed_form, number, numbers, read_json, Tolerance, Value,
 };
@@ -43,14 +42,7 @@ fn fixture(name: &str) -> PathBuf {
 /// ndf 8, no LPIPS, Adam at lr 1e-3.
 fn config(exact: bool) -> ImageTrainConfig {
     let mut config = ImageTrainConfig::demo();
-    config.model = ImageTokenizerConfig::new(
-        AutoencoderConfig::new()
-            .with_channels(32)
-            .with_channel_multipliers(vec![1, 1])
-            .with_res_blocks(1)
-            .with_z_channels(8),
-        SimVqConfig::new().with_codebook_size(32).with_dim(8),
-    );
+    config.model = common::fixture_image_tokenizer();
     config.discriminator = PatchDiscriminatorConfig::new()
         .with_base_channels(8)
         .with_batchnorm_batch(if exact { 2 } else { 0 });

@@ -33,7 +33,7 @@ pub enum RunError {
 
 impl RunError {
     /// An output file that could not be written, for errors other than `std::io::Error`.
-    pub(crate) fn output(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
+    pub fn output(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
         Self::Io {
             path: path.to_path_buf(),
             source: std::io::Error::other(e.to_string()),

@@ -12,7 +12,7 @@ use simvq_audio::{AudioCodec, MelSpectrogram};
 use simvq_data::AudioLoader;
 use simvq_metrics::{pesq_wb, stoi, vuv_f1_at_rate, Crepe, MetricsError, Utmos};
 use simvq_quant::CodebookUsage;
-use simvq_run::write_wav;
+use simvq_run::{write_wav, RunError};
 
 use crate::error::{Result, TrainError};
 
@@ -233,10 +233,7 @@ fn score_optional<B: Backend>(
 }
 
 fn output_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
-    TrainError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    }
+    RunError::output(path, e).into()
 }
 
 /// Saves each pair as `NAME.original.wav` and `NAME.reconstructed.wav` in `dir`; returns the

@@ -1,7 +1,5 @@
 //! What can stop a training run.
 
-use std::path::PathBuf;
-
 /// Training errors; each says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -12,22 +10,6 @@ pub enum TrainError {
         step: usize,
         /// Which loss.
         what: String,
-    },
-    /// A checkpoint that cannot be written or read.
-    #[error("checkpoint {path}: {message}")]
-    Checkpoint {
-        /// The checkpoint directory.
-        path: PathBuf,
-        /// What failed.
-        message: String,
-    },
-    /// Reading or writing an output file.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The OS error.
-        source: std::io::Error,
     },
     /// The model refused its config or input.
     #[error(transparent)]

@@ -29,7 +29,7 @@ use crate::ema::WeightEma;
 use crate::error::{Result, TrainError};
 use crate::optimizer::OptimizerSettings;
 use crate::schedule::{CodebookInit, NonFinitePolicy, ScheduleSettings};
-use simvq_run::{to_toml, CheckpointDir};
+use simvq_run::{to_toml, CheckpointDir, RunError};
 
 /// Where the data is and what to do with the run directory.
 #[derive(Debug, Clone)]
@@ -660,16 +660,20 @@ pub(crate) fn scalars<B: AutodiffBackend>(losses: Vec<Tensor<B, 1>>) -> Vec<f64>
 }
 
 pub(crate) fn checkpoint_error(path: &Path, e: impl std::fmt::Display) -> TrainError {
-    TrainError::Checkpoint {
+    RunError::Checkpoint {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
+    .into()
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TrainError + '_ {
-    move |source| TrainError::Io {
-        path: path.to_path_buf(),
-        source,
+    move |source| {
+        RunError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
     }
 }
 

@@ -13,9 +13,9 @@ use simvq_metrics::{
     INCEPTION_FEATURES,
 };
 use simvq_quant::CodebookUsage;
-use simvq_run::{save_png, to_rgb};
+use simvq_run::{save_png, to_rgb, RunError};
 
-use crate::error::{Result, TrainError};
+use crate::error::Result;
 
 /// Reconstruction quality and codebook use over an evaluation set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -201,7 +201,7 @@ pub fn save_png_pairs<B: Backend>(
 ) -> Result<()> {
     for (images, sub) in [(originals, "source"), (recons, "recons")] {
         let folder = dir.join(sub);
-        std::fs::create_dir_all(&folder).map_err(|source| TrainError::Io {
+        std::fs::create_dir_all(&folder).map_err(|source| RunError::Io {
             path: folder.clone(),
             source,
         })?;
@@ -230,8 +230,5 @@ pub fn save_grid<B: Backend>(pairs: &[ImagePair<B>], path: &Path) -> Result<()> 
             i64::from(h),
         );
     }
-    grid.save(path).map_err(|e| TrainError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    })
+    Ok(grid.save(path).map_err(|e| RunError::output(path, e))?)
 }

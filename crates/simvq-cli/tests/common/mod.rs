@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use simvq_cli::{save_model, ModelConfig};
-use simvq_image::AutoencoderConfig;
+use simvq_image::{AutoencoderConfig, ImageTokenizerConfig};
 use simvq_quant::SimVqConfig;
 use simvq_train::ImageTrainConfig;
 
@@ -22,6 +22,19 @@ pub fn tiny_image_config(codebook_size: usize, seed: u64) -> ModelConfig {
         .with_dim(8)
         .with_seed(seed);
     ModelConfig::Image(config)
+}
+
+/// The image tokenizer of the reference-layout fixtures (tools/golden_import_image.py,
+/// golden_image_step.py): ch 32, ch_mult [1, 1], one block per level, z 8, K 32.
+pub fn fixture_image_tokenizer() -> ImageTokenizerConfig {
+    ImageTokenizerConfig::new(
+        AutoencoderConfig::new()
+            .with_channels(32)
+            .with_channel_multipliers(vec![1, 1])
+            .with_res_blocks(1)
+            .with_z_channels(8),
+        SimVqConfig::new().with_codebook_size(32).with_dim(8),
+    )
 }
 
 /// A freshly initialised model of `config`, saved as `dir/name`.
