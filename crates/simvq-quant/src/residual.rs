@@ -71,8 +71,8 @@ pub struct ResidualOutput<B: Backend, const R: usize> {
     pub losses: Vec<QuantLoss<B>>,
 }
 
-impl<B: Backend> ResidualOutput<B, 2> {
-    /// The summed loss of all levels.
+impl<B: Backend, const R: usize> ResidualOutput<B, R> {
+    /// The summed loss of all levels (any layout: the losses do not depend on it).
     pub fn total_loss(&self) -> Tensor<B, 1> {
         self.losses
             .iter()

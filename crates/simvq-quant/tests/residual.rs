@@ -35,6 +35,9 @@ fn dropped_levels_are_marked_and_prefixes_decode() {
 
     let two = rvq.forward_2d(z.clone(), 2).unwrap();
     assert_eq!(two.losses.len(), 2);
+    // The image layout's total is the sum of its levels' losses, as the flat layout's.
+    let summed = two.losses[0].total() + two.losses[1].total();
+    assert_eq!(values(&two.total_loss()), values(&summed));
     let idx: Vec<i64> = two.indices.to_data().iter::<i64>().collect();
     for token in idx.chunks(4) {
         assert!(
