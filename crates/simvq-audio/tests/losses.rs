@@ -10,16 +10,15 @@ use std::f64::consts::TAU;
 use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
-use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 use simvq_audio::{audio_discriminator_loss, AudioLossConfig, AudioVerdicts, Verdict};
 use simvq_quant::QuantLoss;
 use simvq_testkit::{
-    assert_close, assert_close_scalar, closed_form, number, numbers, read_json, Tolerance, Value,
+    assert_close, assert_close_scalar, closed_form, grad_values, leaf, number, numbers, read_json,
+    tensor_values, Tolerance, Value,
 };
 
 type B = Autodiff<Flex>;
-type Grads = <B as AutodiffBackend>::Gradients;
 
 /// f32 against the f64 reference (the mel term's logs of small magnitudes dominate).
 const TOL: Tolerance = Tolerance {
@@ -29,10 +28,6 @@ const TOL: Tolerance = Tolerance {
 
 fn golden() -> Value {
     read_json(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/losses_golden.json"))
-}
-
-fn leaf<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> Tensor<B, D> {
-    Tensor::<B, D>::from_data(TensorData::new(values, shape), &Default::default()).require_grad()
 }
 
 fn shape4(value: &Value) -> [usize; 4] {
@@ -94,15 +89,8 @@ fn broadband(len: usize, salt: f64, scale: f64) -> Vec<f32> {
         .collect()
 }
 
-fn grad<const D: usize>(t: &Tensor<B, D>, grads: &Grads) -> Vec<f64> {
-    t.grad(grads).map_or_else(
-        || vec![0.0; t.shape().num_elements()],
-        |g| g.to_data().convert::<f64>().to_vec().unwrap(),
-    )
-}
-
 fn scalar(t: &Tensor<B, 1>) -> f64 {
-    t.to_data().convert::<f64>().to_vec::<f64>().unwrap()[0]
+    tensor_values(t)[0]
 }
 
 /// The verdict sets in the script's order, with their names.
@@ -137,7 +125,7 @@ fn the_discriminator_objective_matches_vocos_and_dac() {
         );
         let got: Vec<Vec<f64>> = sets(&real, &fake)
             .iter()
-            .flat_map(|(_, set)| set.iter().map(|v| grad(&v.logits, &grads)))
+            .flat_map(|(_, set)| set.iter().map(|v| grad_values(&v.logits, &grads)))
             .collect();
         for (i, (got, want)) in got
             .iter()
@@ -183,7 +171,7 @@ fn the_generator_objective_weights_its_terms_as_the_reference() {
             );
         }
         assert_close(
-            &grad(&x_hat, &grads),
+            &grad_values(&x_hat, &grads),
             &numbers(&want["grad_x_hat"]),
             TOL,
             &format!("{name}: ∂/∂x̂"),
@@ -193,14 +181,14 @@ fn the_generator_objective_weights_its_terms_as_the_reference() {
             for (d, (v, e)) in verdicts.iter().zip(expected).enumerate() {
                 let what = format!("{name}: ∂G/∂{set}[{d}]");
                 assert_close(
-                    &grad(&v.logits, &grads),
+                    &grad_values(&v.logits, &grads),
                     &numbers(&e["logits"]),
                     TOL,
                     &format!("{what} logits"),
                 );
                 for (j, e) in e["features"].as_array().unwrap().iter().enumerate() {
                     assert_close(
-                        &grad(&v.features[j], &grads),
+                        &grad_values(&v.features[j], &grads),
                         &numbers(e),
                         TOL,
                         &format!("{what} feature {j}"),
@@ -209,13 +197,13 @@ fn the_generator_objective_weights_its_terms_as_the_reference() {
             }
         }
         assert_close_scalar(
-            grad(&commitment, &grads)[0],
+            grad_values(&commitment, &grads)[0],
             number(&want["grad_commitment"]),
             TOL,
             &format!("{name}: ∂/∂commitment"),
         );
         assert_close_scalar(
-            grad(&codebook, &grads)[0],
+            grad_values(&codebook, &grads)[0],
             number(&want["grad_codebook"]),
             TOL,
             &format!("{name}: ∂/∂codebook"),

@@ -7,11 +7,12 @@
 use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use simvq_image::{discriminator_hinge_loss, non_saturating_generator_loss, ImageLossConfig};
 use simvq_quant::QuantLoss;
 use simvq_testkit::{
-    assert_close, assert_close_scalar, closed_form, number, numbers, read_json, Tolerance, Value,
+    assert_close, assert_close_scalar, closed_form, grad_values, leaf, number, numbers, read_json,
+    tensor_values, Tolerance, Value,
 };
 
 type B = Autodiff<Flex>;
@@ -27,10 +28,6 @@ fn cases() -> Vec<Value> {
     read_json(path)["cases"].as_array().unwrap().clone()
 }
 
-fn leaf<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> Tensor<B, D> {
-    Tensor::<B, D>::from_data(TensorData::new(values, shape), &Default::default()).require_grad()
-}
-
 /// The script's logits: a closed-form pattern, centred on each image's offset (`sign` −1 for
 /// the real logits).
 fn logits(case: &Value, salt: f64, sign: f32) -> Tensor<B, 4> {
@@ -42,22 +39,8 @@ fn logits(case: &Value, salt: f64, sign: f32) -> Tensor<B, 4> {
     leaf(values, [2, 1, 3, 3])
 }
 
-fn values<const D: usize>(t: &Tensor<B, D>) -> Vec<f64> {
-    t.to_data().convert::<f64>().to_vec().unwrap()
-}
-
-fn grad<const D: usize>(
-    t: &Tensor<B, D>,
-    grads: &<B as burn::tensor::backend::AutodiffBackend>::Gradients,
-) -> Vec<f64> {
-    t.grad(grads).map_or_else(
-        || vec![0.0; t.shape().num_elements()],
-        |g| g.to_data().convert::<f64>().to_vec().unwrap(),
-    )
-}
-
 fn scalar(t: &Tensor<B, 1>) -> f64 {
-    values(t)[0]
+    tensor_values(t)[0]
 }
 
 #[test]
@@ -74,7 +57,7 @@ fn the_generator_gan_loss_matches_pytorch_even_beyond_the_f32_exponent() {
             &format!("{name}: loss"),
         );
         assert_close(
-            &grad(&fake, &grads),
+            &grad_values(&fake, &grads),
             &numbers(&case["generator_loss_grad"]),
             TOL,
             &format!("{name}: gradient"),
@@ -96,13 +79,13 @@ fn the_hinge_loss_matches_taming() {
             &format!("{name}: loss"),
         );
         assert_close(
-            &grad(&real, &grads),
+            &grad_values(&real, &grads),
             &numbers(&case["hinge_grad_real"]),
             TOL,
             &format!("{name}: ∂/∂real"),
         );
         assert_close(
-            &grad(&fake, &grads),
+            &grad_values(&fake, &grads),
             &numbers(&case["hinge_grad_fake"]),
             TOL,
             &format!("{name}: ∂/∂fake"),
@@ -139,25 +122,25 @@ fn the_generator_objective_weights_its_terms_as_the_reference() {
             );
         }
         assert_close(
-            &grad(&x_hat, &grads),
+            &grad_values(&x_hat, &grads),
             &numbers(&want["grad_x_hat"]),
             TOL,
             &format!("{name}: ∂/∂x̂"),
         );
         assert_close(
-            &grad(&fake, &grads),
+            &grad_values(&fake, &grads),
             &numbers(&want["grad_logits_fake"]),
             TOL,
             &format!("{name}: ∂/∂logits"),
         );
         assert_close_scalar(
-            grad(&commitment, &grads)[0],
+            grad_values(&commitment, &grads)[0],
             number(&want["grad_commitment"]),
             TOL,
             &format!("{name}: ∂/∂commitment"),
         );
         assert_close_scalar(
-            grad(&codebook, &grads)[0],
+            grad_values(&codebook, &grads)[0],
             number(&want["grad_codebook"]),
             TOL,
             &format!("{name}: ∂/∂codebook"),

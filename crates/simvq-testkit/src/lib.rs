@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Tensor, TensorData};
 pub use serde_json::Value;
 
 /// The JSON file at `path`.
@@ -44,6 +46,34 @@ pub fn closed_form(len: usize, salt: f64, scale: f64, offset: f64) -> Vec<f32> {
     (0..len)
         .map(|i| (offset + scale * (0.37 * i as f64 + salt).sin()) as f32)
         .collect()
+}
+
+/// A leaf tensor of `values` on the default device that records its gradient.
+pub fn leaf<B: AutodiffBackend, const D: usize>(
+    values: Vec<f32>,
+    shape: [usize; D],
+) -> Tensor<B, D> {
+    Tensor::from_data(TensorData::new(values, shape), &Default::default()).require_grad()
+}
+
+/// A tensor's values as f64, row-major.
+pub fn tensor_values<B: Backend, const D: usize>(t: &Tensor<B, D>) -> Vec<f64> {
+    t.to_data()
+        .convert::<f64>()
+        .to_vec()
+        .expect("a float tensor")
+}
+
+/// The gradient of `t` in `grads` as f64 (zeros when it received none, as PyTorch's `.grad`
+/// of an unused leaf compares).
+pub fn grad_values<B: AutodiffBackend, const D: usize>(
+    t: &Tensor<B, D>,
+    grads: &B::Gradients,
+) -> Vec<f64> {
+    t.grad(grads).map_or_else(
+        || vec![0.0; t.shape().num_elements()],
+        |g| tensor_values(&g),
+    )
 }
 
 /// How far a value may be from its golden value: `|got − want| ≤ abs + rel · |want|`.
