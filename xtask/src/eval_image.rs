@@ -9,7 +9,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use clap::Args;
 use indicatif::ProgressBar;
 use serde::Serialize;
-use simvq_data::{demo_images_dir, Crop, FileList, ImageLoader, ImageTransform};
+use simvq_data::{demo_images_dir, Augment, Crop, FileList, ImageLoader, ImageTransform};
 use simvq_metrics::{FidInception, Lpips, LpipsNet};
 use simvq_train::{
     evaluate_images, load_config, save_png_pairs, ImageEvalNetworks, ImageEvalReport,
@@ -80,6 +80,7 @@ pub fn image(args: &ImageEvalArgs) -> Result<()> {
         ImageTransform {
             size: config.data.image_size,
             crop: Crop::Center,
+            augment: Augment::None,
         },
         args.batch_size,
         false,

@@ -124,6 +124,24 @@ impl<B: Backend> AudioCodec<B> {
             .forward(wave.reshape([batch, self.channels, samples])))
     }
 
+    /// The codec with its encoder's convs initialised from `wave` (`[batch, samples]`, real
+    /// audio): each conv's output standardised per channel on it
+    /// ([`SeanetEncoder::init_from_data`]). The rest is untouched.
+    pub fn init_encoder_from_data(mut self, wave: Tensor<B, 2>) -> Result<Self, AudioError> {
+        let [batch, samples] = wave.dims();
+        if batch == 0 || samples < self.hop {
+            return Err(AudioError::Shape(format!(
+                "waveform of shape [{batch}, {samples}] for the encoder's data init: need at \
+                 least one clip of {} samples (one frame)",
+                self.hop
+            )));
+        }
+        self.encoder = self
+            .encoder
+            .init_from_data(wave.reshape([batch, self.channels, samples]));
+        Ok(self)
+    }
+
     /// Training forward pass.
     pub fn forward(&self, wave: Tensor<B, 2>) -> Result<CodecOutput<B>, AudioError> {
         let latent = self.encode_latent(wave)?;

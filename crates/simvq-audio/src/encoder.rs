@@ -143,14 +143,20 @@ impl<B: Backend> SeanetEncoder<B> {
             h = stage.residual.forward(h);
             h = stage.downsample.forward(elu(h, 1.0));
         }
-        if !self.lstm.is_empty() {
-            let x = h.swap_dims(1, 2); // [B, T, C]
-            let mut y = x.clone();
-            for layer in &self.lstm {
-                y = layer.forward(y, None).0;
-            }
-            h = (y + x).swap_dims(1, 2);
+        self.conv_out.forward(elu(self.bottleneck(h), 1.0))
+    }
+
+    /// The LSTM stack with its skip connection, `[B, C, T] → [B, C, T]` (identity without
+    /// LSTM layers).
+    pub(crate) fn bottleneck(&self, h: Tensor<B, 3>) -> Tensor<B, 3> {
+        if self.lstm.is_empty() {
+            return h;
         }
-        self.conv_out.forward(elu(h, 1.0))
+        let x = h.swap_dims(1, 2); // [B, T, C]
+        let mut y = x.clone();
+        for layer in &self.lstm {
+            y = layer.forward(y, None).0;
+        }
+        (y + x).swap_dims(1, 2)
     }
 }

@@ -29,6 +29,7 @@ mod conv;
 mod dac_discriminator;
 mod discriminator;
 mod encoder;
+mod encoder_data_init;
 mod error;
 mod head;
 mod istft;

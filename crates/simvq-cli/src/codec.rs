@@ -5,7 +5,7 @@ use std::path::Path;
 
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 use rand::SeedableRng;
-use simvq_data::{decode_rgb, load_audio, push_chw, Crop, ImageTransform};
+use simvq_data::{decode_rgb, load_audio, push_chw, Augment, Crop, ImageTransform};
 use simvq_run::{save_png, write_wav};
 
 use crate::error::{CliError, Result};
@@ -183,6 +183,7 @@ fn prepare_image(path: &Path, size: ImageSize, factor: usize) -> Result<(Vec<f32
             let transform = ImageTransform {
                 size: side,
                 crop: Crop::Center,
+                augment: Augment::None,
             };
             // A centre crop draws nothing from the generator.
             transform.apply(&image, &mut rand::rngs::StdRng::seed_from_u64(0))

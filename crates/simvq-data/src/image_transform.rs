@@ -39,6 +39,18 @@ pub enum Crop {
     RandomPatch,
 }
 
+/// Random symmetries applied to a training crop after it is cut.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Augment {
+    /// None (the reference: no flip).
+    #[default]
+    None,
+    /// One of the eight flips and quarter turns of the square, uniformly: eight times as many
+    /// distinct crops of the same photos, so a small run on a few dozen photos learns local
+    /// structure instead of the orientation of each photo's edges and gradients.
+    Dihedral,
+}
+
 /// Shorter side to `size`, then a `size × size` crop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageTransform {
@@ -46,6 +58,8 @@ pub struct ImageTransform {
     pub size: u32,
     /// Crop placement.
     pub crop: Crop,
+    /// Symmetries applied to the crop.
+    pub augment: Augment,
 }
 
 /// Reads and decodes an image file to 8-bit RGB. Gray, gray+alpha, RGBA (alpha dropped, as
@@ -104,7 +118,28 @@ impl ImageTransform {
                 (f64::from(w - self.size) / 2.0).round_ties_even() as u32,
             ),
         };
-        image::imageops::crop_imm(&resized, left, top, self.size, self.size).to_image()
+        let crop = image::imageops::crop_imm(&resized, left, top, self.size, self.size).to_image();
+        match self.augment {
+            Augment::None => crop,
+            Augment::Dihedral => dihedral(crop, rng.random_range(0..8)),
+        }
+    }
+}
+
+/// Symmetry `which` (0–7) of the square `image`: bit 0 flips it left to right, bits 1–2 turn
+/// it by that many quarter turns clockwise (0 is the identity).
+pub fn dihedral(image: RgbImage, which: u8) -> RgbImage {
+    use image::imageops::{flip_horizontal, rotate180, rotate270, rotate90};
+    let flipped = if which & 1 == 1 {
+        flip_horizontal(&image)
+    } else {
+        image
+    };
+    match (which >> 1) & 3 {
+        0 => flipped,
+        1 => rotate90(&flipped),
+        2 => rotate180(&flipped),
+        _ => rotate270(&flipped),
     }
 }
 

@@ -10,10 +10,10 @@
 //! served whole; [`demo_speech_dir`] holds the built-in demo utterances.
 //!
 //! ```
-//! use simvq_data::{demo_images_dir, Crop, FileList, ImageLoader, ImageTransform};
+//! use simvq_data::{demo_images_dir, Augment, Crop, FileList, ImageLoader, ImageTransform};
 //!
 //! let folder = FileList::images(demo_images_dir())?;
-//! let transform = ImageTransform { size: 64, crop: Crop::Center };
+//! let transform = ImageTransform { size: 64, crop: Crop::Center, augment: Augment::None };
 //! let loader = ImageLoader::new(folder, transform, 4, false, 0)?;
 //! let batch = loader.batch(0, 0)?;
 //! assert_eq!(batch.shape, [4, 3, 64, 64]);
@@ -36,7 +36,9 @@ pub use audio_clip::{crop_or_tile, AudioBatch, AudioClip, AudioLoader};
 pub use audio_decode::{decode_audio, load_audio, MonoAudio};
 pub use error::{DataError, Result};
 pub use file_list::{FileList, AUDIO_EXTENSIONS, IMAGE_EXTENSIONS};
-pub use image_transform::{decode_rgb, push_chw, Crop, ImageBatch, ImageLoader, ImageTransform};
+pub use image_transform::{
+    decode_rgb, dihedral, push_chw, Augment, Crop, ImageBatch, ImageLoader, ImageTransform,
+};
 pub use loader::{Example, Loader, Prefetcher, SkippedFile};
 pub use resample::resample;
 pub use resize::resize_bilinear_like_pil;

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use image::{GrayImage, ImageBuffer, Luma, Rgba, RgbaImage};
-use simvq_data::{demo_images_dir, Crop, DataError, FileList, ImageLoader, ImageTransform};
+use simvq_data::{
+    demo_images_dir, Augment, Crop, DataError, FileList, ImageLoader, ImageTransform,
+};
 
 fn write_mixed_folder(dir: &Path) {
     std::fs::create_dir_all(dir.join("class_a")).unwrap();
@@ -41,6 +43,7 @@ fn odd_formats_convert_and_bad_files_are_skipped_and_named() {
     let transform = ImageTransform {
         size: 16,
         crop: Crop::Center,
+        augment: Augment::None,
     };
     let loader = ImageLoader::new(folder, transform, 6, false, 0).unwrap();
     let batch = loader.batch(0, 0).unwrap();
@@ -83,6 +86,7 @@ fn missing_and_empty_folders_are_clear_errors() {
     let transform = ImageTransform {
         size: 8,
         crop: Crop::Random,
+        augment: Augment::None,
     };
     let loader = ImageLoader::new(folder, transform, 4, true, 0).unwrap();
     assert!(matches!(
@@ -98,6 +102,7 @@ fn order_and_crops_are_a_function_of_seed_and_epoch() {
     let transform = ImageTransform {
         size: 32,
         crop: Crop::Random,
+        augment: Augment::None,
     };
     let a = ImageLoader::new(folder.clone(), transform, 3, true, 42).unwrap();
     let b = ImageLoader::new(folder.clone(), transform, 3, true, 42).unwrap();
@@ -121,6 +126,7 @@ fn prefetched_batches_are_the_steps_batches_in_order() {
     let transform = ImageTransform {
         size: 16,
         crop: Crop::Random,
+        augment: Augment::None,
     };
     let loader = std::sync::Arc::new(ImageLoader::new(folder, transform, 3, true, 7).unwrap());
     // Starting mid-run, across an epoch boundary (3 batches per epoch).
@@ -139,6 +145,7 @@ fn a_random_patch_is_cut_at_the_stored_resolution() {
     let patch = ImageTransform {
         size: 16,
         crop: Crop::RandomPatch,
+        augment: Augment::None,
     };
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(3);
     let mut offsets = std::collections::BTreeSet::new();
@@ -154,4 +161,40 @@ fn a_random_patch_is_cut_at_the_stored_resolution() {
     // An image smaller than the patch is resized first, as Crop::Random does.
     let small = image::RgbImage::from_pixel(8, 12, image::Rgb([9, 9, 9]));
     assert_eq!(patch.apply(&small, &mut rng).dimensions(), (16, 16));
+}
+
+#[test]
+fn the_eight_symmetries_are_distinct_permutations_of_the_pixels() {
+    // Four different pixels: every flip and quarter turn of the square places them differently.
+    let image = image::RgbImage::from_fn(2, 2, |x, y| image::Rgb([(2 * y + x) as u8, 0, 0]));
+    let layouts: std::collections::BTreeSet<Vec<u8>> = (0..8)
+        .map(|which| {
+            let out = simvq_data::dihedral(image.clone(), which);
+            let mut sorted = out.as_raw().clone();
+            sorted.sort_unstable();
+            let mut original = image.as_raw().clone();
+            original.sort_unstable();
+            assert_eq!(sorted, original, "symmetry {which} keeps the pixels");
+            out.into_raw()
+        })
+        .collect();
+    assert_eq!(layouts.len(), 8);
+    assert_eq!(simvq_data::dihedral(image.clone(), 0), image);
+    // A turned training crop: the same pixels as the plain crop at the same offsets.
+    let photo = image::RgbImage::from_fn(40, 24, |x, y| image::Rgb([x as u8, y as u8, 7]));
+    let crop = |augment| {
+        let t = ImageTransform {
+            size: 16,
+            crop: Crop::RandomPatch,
+            augment,
+        };
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(5);
+        t.apply(&photo, &mut rng)
+    };
+    let (plain, turned) = (crop(Augment::None), crop(Augment::Dihedral));
+    let mut a = plain.into_raw();
+    let mut b = turned.into_raw();
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b);
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use image::RgbImage;
 use rand::{rngs::StdRng, SeedableRng};
-use simvq_data::{decode_rgb, resize_bilinear_like_pil, Crop, ImageTransform};
+use simvq_data::{decode_rgb, resize_bilinear_like_pil, Augment, Crop, ImageTransform};
 use simvq_testkit::{assert_close, read_json, Tolerance, Value};
 
 fn fixture(name: &str) -> std::path::PathBuf {
@@ -44,6 +44,7 @@ fn resize_and_center_crop_match_torchvision_on_pil_exactly() {
         let transform = ImageTransform {
             size,
             crop: Crop::Center,
+            augment: Augment::None,
         };
         let dims = transform.resized_dims(w, h);
         let expected_dims = &case["resized_dims"];

@@ -8,7 +8,7 @@ use simvq_audio::{
 use simvq_quant::SimVqConfig;
 
 use crate::optimizer::OptimizerSettings;
-use crate::schedule::{CodebookInit, NonFinitePolicy, ScheduleSettings};
+use crate::schedule::{CodebookInit, EncoderInit, NonFinitePolicy, ScheduleSettings};
 
 /// Audio data settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +62,7 @@ impl AudioTrainConfig {
                 checkpoint_every: 2_772,
                 keep_checkpoints: 3,
                 on_non_finite: NonFinitePolicy::Stop,
+                encoder_init: EncoderInit::Random,
                 codebook_init: CodebookInit::Random,
                 codebook_refit_steps: 0,
                 codebook_refit_rate: 1.0,
@@ -76,7 +77,8 @@ impl AudioTrainConfig {
     /// and an LSTM, SimVQ, Vocos backbone with its attention pos-net, iSTFT head; MPD and MRD
     /// discriminators with every loss term) at a fraction of the width, on half-second crops
     /// of the built-in training speech, 512 codes, about five minutes on two cores. The DAC
-    /// discriminator is off (`use_dac = false`): it would take 60% of the CPU step.
+    /// discriminator is off (`use_dac = false`): it would take 60% of the CPU step. The
+    /// encoder and the codebook start from the data (`configs/demo_audio.toml` says why).
     pub fn demo() -> Self {
         let narrow = vec![8, 16, 32, 32, 32];
         Self {
@@ -101,12 +103,14 @@ impl AudioTrainConfig {
                         .with_band_channels(8),
                 )
                 .with_use_dac(false),
-            // Commitment 1, not 1000: at 1000 every frame of a codec this small sits on one
-            // code for the first thousands of steps (its encoder output barely varies at
-            // init); at 1 the codes spread within the demo's few hundred steps.
+            // Commitment 1, not 1000: at 1000 the encoder meets the commitment term by
+            // putting every frame on one code.
             loss: AudioLossConfig::new().with_commitment_weight(1.0),
+            // lr 2e-3 without warm-up and clipping diverged with the per-step refits.
             optimizer: OptimizerSettings {
-                learning_rate: 2e-3,
+                learning_rate: 1e-3,
+                warmup_steps: 20,
+                grad_clip_norm: Some(1.0),
                 ..OptimizerSettings::reference()
             },
             data: AudioDataSettings {
@@ -121,8 +125,9 @@ impl AudioTrainConfig {
                 checkpoint_every: 100,
                 keep_checkpoints: 2,
                 on_non_finite: NonFinitePolicy::Stop,
-                codebook_init: CodebookInit::Random,
-                codebook_refit_steps: 0,
+                encoder_init: EncoderInit::Data,
+                codebook_init: CodebookInit::Data,
+                codebook_refit_steps: 240,
                 codebook_refit_rate: 1.0,
                 eval_examples: 0,
                 saved_examples: 2,

@@ -124,6 +124,24 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
         Ok(codec.latents(wave)?.detach())
     }
 
+    fn init_encoder_from_data(
+        &self,
+        codec: AudioCodec<B>,
+        batches: &[AudioBatch],
+        device: &B::Device,
+    ) -> Result<AudioCodec<B>> {
+        let waves = batches
+            .iter()
+            .map(|batch| {
+                Tensor::<B, 2>::from_data(
+                    TensorData::new(batch.samples.clone(), batch.shape),
+                    device,
+                )
+            })
+            .collect();
+        Ok(codec.init_encoder_from_data(Tensor::cat(waves, 0))?)
+    }
+
     fn fit_codebook(
         &self,
         mut codec: AudioCodec<B>,

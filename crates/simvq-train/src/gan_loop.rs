@@ -28,7 +28,7 @@ use simvq_quant::CodebookUsage;
 use crate::ema::WeightEma;
 use crate::error::{Result, TrainError};
 use crate::optimizer::OptimizerSettings;
-use crate::schedule::{CodebookInit, NonFinitePolicy, ScheduleSettings};
+use crate::schedule::{CodebookInit, EncoderInit, NonFinitePolicy, ScheduleSettings};
 use simvq_run::{to_toml, CheckpointDir, RunError};
 
 /// Where the data is and what to do with the run directory.
@@ -152,6 +152,15 @@ pub(crate) trait GanTask<B: AutodiffBackend> {
         device: &B::Device,
     ) -> Result<Tensor<B, 2>>;
 
+    /// `generator` with its encoder initialised from the training clips of `batches`
+    /// ([`EncoderInit::Data`]); an error for a task whose encoder has no such init.
+    fn init_encoder_from_data(
+        &self,
+        generator: Self::Generator,
+        batches: &[<Self::Data as Example>::Batch],
+        device: &B::Device,
+    ) -> Result<Self::Generator>;
+
     /// `generator` with its SimVQ projection moved a fraction `rate` of the way to the fit
     /// of `latents` (`SimVq::move_towards_latents`; 1 = replaced by it).
     fn fit_codebook(
@@ -178,6 +187,8 @@ const INITIAL_FIT: Fit = Fit {
 /// The same for the refits of the first steps, which track a moving encoder and so must not
 /// look far ahead.
 const REFIT_ROWS_PER_DIM: usize = 4;
+/// Training examples the encoder's data init reads (whole batches, at least one).
+const ENCODER_INIT_EXAMPLES: usize = 16;
 /// Most batches read for one fit, whatever their size.
 const FIT_MAX_BATCHES: usize = 64;
 
@@ -230,6 +241,62 @@ fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
     }
     let generator = task.fit_codebook(generator, latents, fit.rate)?;
     Ok((generator, rows, batches))
+}
+
+/// A fresh `generator` with the data-dependent inits `schedule` asks for: the encoder's
+/// ([`EncoderInit::Data`]), then the codebook's ([`CodebookInit::Data`]), on the first
+/// training batches. A resumed run skips them: its weights come from the checkpoint.
+fn init_from_data<B: AutodiffBackend, T: GanTask<B>>(
+    task: &T,
+    mut generator: T::Generator,
+    loader: &Loader<T::Data>,
+    schedule: &ScheduleSettings,
+    bar: &ProgressBar,
+    device: &B::Device,
+) -> Result<T::Generator> {
+    if schedule.encoder_init == EncoderInit::Data {
+        let batches = encoder_init_batches(task, loader)?;
+        generator = task.init_encoder_from_data(generator, &batches, device)?;
+        say(
+            bar,
+            format!(
+                "encoder_init = data: convs standardised on the clips of the first {} batches",
+                batches.len()
+            ),
+        );
+    }
+    if schedule.codebook_init == CodebookInit::Data {
+        let (fitted, rows, batches) =
+            fit_codebook_to_data(task, generator, loader, 0, None, INITIAL_FIT, device)?;
+        generator = fitted;
+        say(
+            bar,
+            format!(
+                "codebook_init = data: W and b fitted to {rows} latents of the first {batches} \
+                 batches"
+            ),
+        );
+    }
+    Ok(generator)
+}
+
+/// The first training batches, until they hold [`ENCODER_INIT_EXAMPLES`] examples (at most
+/// [`FIT_MAX_BATCHES`]).
+fn encoder_init_batches<B: AutodiffBackend, T: GanTask<B>>(
+    task: &T,
+    loader: &Loader<T::Data>,
+) -> Result<Vec<<T::Data as Example>::Batch>> {
+    let mut batches = Vec::new();
+    let mut examples = 0;
+    for step in 0..FIT_MAX_BATCHES {
+        let batch = loader.batch_at_step(step)?;
+        examples += task.batch_len(&batch);
+        batches.push(batch);
+        if examples >= ENCODER_INIT_EXAMPLES {
+            break;
+        }
+    }
+    Ok(batches)
 }
 
 /// Run settings the loop reads.
@@ -302,17 +369,8 @@ where
     };
     B::seed(device, settings.seed);
     let (mut generator, discriminator) = init()?;
-    if schedule.codebook_init == CodebookInit::Data && resume_from.is_none() {
-        let (fitted, rows, batches) =
-            fit_codebook_to_data(task, generator, &loader, 0, None, INITIAL_FIT, device)?;
-        generator = fitted;
-        say(
-            bar,
-            format!(
-                "codebook_init = data: W and b fitted to {rows} latents of the first {batches} \
-                 batches"
-            ),
-        );
+    if resume_from.is_none() {
+        generator = init_from_data(task, generator, &loader, schedule, bar, device)?;
     }
     let ema = WeightEma::new(generator.valid(), schedule.ema_decay);
     let mut run = Run::<B, T> {
@@ -438,7 +496,7 @@ where
                 }
             }
         }
-        let lr = settings.optimizer.learning_rate_at(step);
+        let lr = settings.optimizer.learning_rate_at(step, schedule.steps);
         (run.generator, run.discriminator) = step_grads.apply(
             lr,
             run.generator,

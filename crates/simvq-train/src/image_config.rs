@@ -1,14 +1,14 @@
 //! Everything an image training run is configured by; one TOML file in `configs/`.
 
 use serde::{Deserialize, Serialize};
-use simvq_data::{Crop, ImageTransform};
+use simvq_data::{Augment, Crop, ImageTransform};
 use simvq_image::{
     AutoencoderConfig, ImageLossConfig, ImageTokenizerConfig, PatchDiscriminatorConfig,
 };
 use simvq_quant::SimVqConfig;
 
 use crate::optimizer::OptimizerSettings;
-use crate::schedule::{CodebookInit, NonFinitePolicy, ScheduleSettings};
+use crate::schedule::{CodebookInit, EncoderInit, NonFinitePolicy, ScheduleSettings};
 
 /// The paths of LPIPS' two weight files (see `simvq_metrics::LpipsNet::weights_help`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,6 +36,10 @@ pub struct ImageDataSettings {
     /// `image_size`. The demo trains on 32² patches and evaluates whole 64² photos.
     #[serde(default)]
     pub eval_size: Option<u32>,
+    /// Random symmetries of the training crops: `none` (the reference: no flip) or
+    /// `dihedral` (the eight flips and quarter turns).
+    #[serde(default)]
+    pub augment: TrainAugment,
 }
 
 /// How training images are cut from the files.
@@ -49,6 +53,17 @@ pub enum TrainCrop {
     Patch,
 }
 
+/// Random symmetries of the training crops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainAugment {
+    /// None (the reference).
+    #[default]
+    None,
+    /// A uniformly random flip or quarter turn of each crop.
+    Dihedral,
+}
+
 impl ImageDataSettings {
     /// The training transform.
     pub fn train_transform(&self) -> ImageTransform {
@@ -58,6 +73,10 @@ impl ImageDataSettings {
                 TrainCrop::Resized => Crop::Random,
                 TrainCrop::Patch => Crop::RandomPatch,
             },
+            augment: match self.augment {
+                TrainAugment::None => Augment::None,
+                TrainAugment::Dihedral => Augment::Dihedral,
+            },
         }
     }
 
@@ -66,6 +85,7 @@ impl ImageDataSettings {
         ImageTransform {
             size: self.eval_size.unwrap_or(self.image_size),
             crop: Crop::Center,
+            augment: Augment::None,
         }
     }
 }
@@ -112,6 +132,7 @@ impl ImageTrainConfig {
                 seed: 0,
                 train_crop: TrainCrop::Resized,
                 eval_size: None,
+                augment: TrainAugment::None,
             },
             schedule: ScheduleSettings {
                 steps: 250_250,
@@ -120,6 +141,7 @@ impl ImageTrainConfig {
                 checkpoint_every: 5_005,
                 keep_checkpoints: 3,
                 on_non_finite: NonFinitePolicy::Stop,
+                encoder_init: EncoderInit::Random,
                 codebook_init: CodebookInit::Random,
                 codebook_refit_steps: 0,
                 codebook_refit_rate: 1.0,
@@ -162,6 +184,7 @@ impl ImageTrainConfig {
                 seed: 0,
                 train_crop: TrainCrop::Patch,
                 eval_size: Some(64),
+                augment: TrainAugment::None,
             },
             schedule: ScheduleSettings {
                 steps: 1_500,
@@ -170,6 +193,7 @@ impl ImageTrainConfig {
                 checkpoint_every: 500,
                 keep_checkpoints: 2,
                 on_non_finite: NonFinitePolicy::Stop,
+                encoder_init: EncoderInit::Random,
                 codebook_init: CodebookInit::Data,
                 codebook_refit_steps: 1_500,
                 codebook_refit_rate: 1.0,

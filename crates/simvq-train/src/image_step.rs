@@ -23,6 +23,8 @@ pub struct ImageStep<B: AutodiffBackend> {
     optim_g: OptimizerAdaptor<Adam, ImageTokenizer<B>, B>,
     optim_d: OptimizerAdaptor<Adam, PatchDiscriminator<B>, B>,
     steps: usize,
+    /// The run length the learning-rate schedule spans (`schedule.steps`).
+    total_steps: usize,
     usage: CodebookUsage,
 }
 
@@ -37,6 +39,7 @@ impl<B: AutodiffBackend> ImageStep<B> {
             optim_g: adam.init(),
             optim_d: adam.init(),
             steps: 0,
+            total_steps: config.schedule.steps,
             usage: CodebookUsage::new(config.model.quantizer.codebook_size),
         }
     }
@@ -62,7 +65,9 @@ impl<B: AutodiffBackend> ImageStep<B> {
             false,
             &mut self.usage,
         )?;
-        let lr = self.optimizer.learning_rate_at(self.steps);
+        let lr = self
+            .optimizer
+            .learning_rate_at(self.steps, self.total_steps);
         self.steps += 1;
         let model = self.optim_g.step(lr, model, shard.generator);
         let discriminator = self.optim_d.step(lr, discriminator, shard.discriminator);

@@ -151,6 +151,20 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
         Ok(model.latents(x)?.detach())
     }
 
+    fn init_encoder_from_data(
+        &self,
+        _model: ImageTokenizer<B>,
+        _batches: &[ImageBatch],
+        _device: &B::Device,
+    ) -> Result<ImageTokenizer<B>> {
+        Err(TrainError::Image(simvq_image::ImageError::InvalidConfig(
+            "schedule.encoder_init = \"data\" is for the audio codec's weight-normalised \
+             encoder; the image encoder normalises its activations (GroupNorm) already. Remove \
+             the key or set it to \"random\""
+                .into(),
+        )))
+    }
+
     fn fit_codebook(
         &self,
         mut model: ImageTokenizer<B>,

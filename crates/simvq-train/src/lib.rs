@@ -28,15 +28,15 @@ pub use audio_trainer::{train_audio, AudioRunReport};
 pub use ema::WeightEma;
 pub use error::{Result, TrainError};
 pub use gan_loop::{LogEntry, RunOptions, RunReport};
-pub use image_config::{ImageDataSettings, ImageTrainConfig, LpipsFiles};
+pub use image_config::{ImageDataSettings, ImageTrainConfig, LpipsFiles, TrainAugment};
 pub use image_report::{
     batch_tensor, evaluate_images, save_grid, save_png_pairs, ImageEvalNetworks, ImageEvalReport,
     ImagePair,
 };
 pub use image_step::ImageStep;
 pub use image_trainer::{train_image, ImageRunReport};
-pub use optimizer::OptimizerSettings;
-pub use schedule::{CodebookInit, NonFinitePolicy, ScheduleSettings};
+pub use optimizer::{LrDecay, OptimizerSettings};
+pub use schedule::{CodebookInit, EncoderInit, NonFinitePolicy, ScheduleSettings};
 pub use split_eval::{SplitEval, SplitMetrics};
 // A run's files: the trainer writes them; programs that only read them depend on simvq-run.
 pub use simvq_run::{

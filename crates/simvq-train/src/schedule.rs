@@ -27,6 +27,20 @@ pub enum CodebookInit {
     Data,
 }
 
+/// How the encoder's layers start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncoderInit {
+    /// PyTorch's defaults, as the reference initialises it.
+    #[default]
+    Random,
+    /// Each weight-normalised conv of the audio encoder standardised on the first training
+    /// clips (data-dependent init, `SeanetEncoder::init_from_data`), so a fresh encoder's
+    /// frames follow the audio instead of sitting on a constant. Audio codec only: the image
+    /// encoder normalises its activations (GroupNorm) already.
+    Data,
+}
+
 fn full_refit() -> f64 {
     1.0
 }
@@ -46,6 +60,9 @@ pub struct ScheduleSettings {
     pub keep_checkpoints: usize,
     /// NaN/inf losses: stop or skip.
     pub on_non_finite: NonFinitePolicy,
+    /// How the encoder is initialised (`random`, the reference; or `data`, audio only).
+    #[serde(default)]
+    pub encoder_init: EncoderInit,
     /// How the codebook projection is initialised (`random`, the reference; or `data`).
     #[serde(default)]
     pub codebook_init: CodebookInit,

@@ -12,7 +12,9 @@ use simvq_audio::{
     VocosConfig,
 };
 use simvq_quant::SimVqConfig;
-use simvq_train::{train_audio, AudioTrainConfig, CheckpointDir, CodebookInit, RunOptions};
+use simvq_train::{
+    train_audio, AudioTrainConfig, CheckpointDir, CodebookInit, EncoderInit, RunOptions,
+};
 
 type B = Autodiff<Flex>;
 
@@ -42,7 +44,9 @@ fn tiny_config(steps: usize) -> AudioTrainConfig {
     config.schedule.steps = steps;
     config.schedule.log_every = 2;
     config.schedule.checkpoint_every = 2;
-    // The data-dependent codebook, refitted over the resume point: replayed exactly too.
+    // The data-dependent encoder init and codebook, refitted over the resume point: a
+    // resumed run takes both from the checkpoint and replays the refits exactly.
+    config.schedule.encoder_init = EncoderInit::Data;
     config.schedule.codebook_init = CodebookInit::Data;
     config.schedule.codebook_refit_steps = 3;
     config

@@ -6,7 +6,7 @@ mod common;
 
 use burn::backend::Flex;
 use burn::tensor::Tensor;
-use simvq_data::{demo_images_dir, Crop, FileList, ImageLoader, ImageTransform};
+use simvq_data::{demo_images_dir, Augment, Crop, FileList, ImageLoader, ImageTransform};
 use simvq_metrics::{
     frechet_distance, FeatureStatistics, FidInception, Lpips, LpipsNet, INCEPTION_FEATURES,
 };
@@ -31,6 +31,7 @@ fn lpips_and_rfid_accumulate_over_the_whole_set() {
         ImageTransform {
             size: 32,
             crop: Crop::Center,
+            augment: Augment::None,
         },
         2,
         false,
