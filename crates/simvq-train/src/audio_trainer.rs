@@ -119,9 +119,7 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
         batch: &AudioBatch,
         device: &B::Device,
     ) -> Result<Tensor<B, 2>> {
-        let wave =
-            Tensor::<B, 2>::from_data(TensorData::new(batch.samples.clone(), batch.shape), device);
-        Ok(codec.latents(wave)?.detach())
+        Ok(codec.latents(wave_tensor(batch, device))?.detach())
     }
 
     fn init_encoder_from_data(
@@ -130,15 +128,7 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
         batches: &[AudioBatch],
         device: &B::Device,
     ) -> Result<AudioCodec<B>> {
-        let waves = batches
-            .iter()
-            .map(|batch| {
-                Tensor::<B, 2>::from_data(
-                    TensorData::new(batch.samples.clone(), batch.shape),
-                    device,
-                )
-            })
-            .collect();
+        let waves = batches.iter().map(|b| wave_tensor(b, device)).collect();
         Ok(codec.init_encoder_from_data(Tensor::cat(waves, 0))?)
     }
 
@@ -151,6 +141,11 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
         codec.quantizer = codec.quantizer.move_towards_latents(latents, rate)?;
         Ok(codec)
     }
+}
+
+/// The whole of `batch` as a `[batch, samples]` waveform tensor on `device`.
+fn wave_tensor<B: AutodiffBackend>(batch: &AudioBatch, device: &B::Device) -> Tensor<B, 2> {
+    Tensor::from_data(TensorData::new(batch.samples.clone(), batch.shape), device)
 }
 
 /// Trains the codec of `config` on `device`, writing everything under `options.out_dir`:
