@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 use simvq_audio::{audio_discriminator_loss, AudioCodec, AudioDiscriminator, AudioLoss};
@@ -25,6 +24,7 @@ use crate::gan_loop::{
     finish, prepare_run_dir, progress_bar, run_gan, scalars, GanTask, LoopSettings, RunOptions,
     RunReport, ShardStep,
 };
+use crate::gradients::module_gradients;
 use crate::split_eval::SplitEval;
 
 /// The outcome of an audio run.
@@ -90,13 +90,13 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
         let fake = discriminator.forward(x_hat.clone());
         let g = loss.generator(x, x_hat.clone(), &real.detach(), &fake, &out.quant_loss);
         let mut grads = (g.total.clone() * weight).backward();
-        let generator = GradientsParams::from_module(&mut grads, codec);
+        let generator = module_gradients(&mut grads, codec);
 
         // The discriminator on the same reconstructions, detached.
         let fake = discriminator.forward(x_hat.detach());
         let d_loss = audio_discriminator_loss(&real, &fake, loss.mrd_weight());
         let mut grads = (d_loss.clone() * weight).backward();
-        let discriminator_grads = GradientsParams::from_module(&mut grads, discriminator);
+        let discriminator_grads = module_gradients(&mut grads, discriminator);
 
         usage.update(&out.indices)?;
         Ok(ShardStep {

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use indicatif::ProgressBar;
@@ -25,6 +24,7 @@ use crate::gan_loop::{
     finish, prepare_run_dir, progress_bar, run_gan, say, scalars, GanTask, LoopSettings,
     RunOptions, RunReport, ShardStep,
 };
+use crate::gradients::module_gradients;
 use crate::image_config::ImageTrainConfig;
 use crate::image_report::{
     batch_tensor, evaluate_images, save_grid, ImageEvalNetworks, ImageEvalReport,
@@ -109,7 +109,7 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
             &out.quant_loss,
         );
         let mut grads = (g.total.clone() * weight).backward();
-        let generator = GradientsParams::from_module(&mut grads, model);
+        let generator = module_gradients(&mut grads, model);
 
         // Discriminator on the same reconstructions, detached: one simultaneous step equals
         // the reference's alternating steps. With `reference_exact` its step also gets the
@@ -124,7 +124,7 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
             None => d_loss.clone(),
         };
         let mut grads = (d_objective * weight).backward();
-        let discriminator_grads = GradientsParams::from_module(&mut grads, discriminator);
+        let discriminator_grads = module_gradients(&mut grads, discriminator);
 
         usage.update(&out.indices)?;
         Ok(ShardStep {

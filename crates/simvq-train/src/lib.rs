@@ -11,6 +11,7 @@ mod audio_trainer;
 mod ema;
 mod error;
 mod gan_loop;
+mod gradients;
 mod image_config;
 mod image_report;
 mod image_step;
