@@ -7,6 +7,9 @@ use burn::nn::{GroupNorm, GroupNormConfig, PaddingConfig2d};
 use burn::tensor::activation::silu;
 use burn::tensor::{backend::Backend, Tensor};
 
+use crate::fast_conv2d::conv2d_forward;
+use crate::group_norm::group_norm_forward;
+
 /// GroupNorm groups of every norm layer in the tokenizer.
 pub const NORM_GROUPS: usize = 32;
 /// GroupNorm epsilon of every norm layer in the tokenizer.
@@ -36,7 +39,7 @@ pub(crate) fn conv<B: Backend>(
 
 /// `GroupNorm → swish`, the pre-activation used before every conv of the tokenizer.
 pub(crate) fn norm_swish<B: Backend>(norm: &GroupNorm<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    silu(norm.forward(x))
+    silu(group_norm_forward(norm, x))
 }
 
 /// Configuration of a [`ResBlock`].
@@ -76,10 +79,10 @@ pub struct ResBlock<B: Backend> {
 impl<B: Backend> ResBlock<B> {
     /// `[B, cin, H, W] → [B, cout, H, W]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let h = self.conv1.forward(norm_swish(&self.norm1, x.clone()));
-        let h = self.conv2.forward(norm_swish(&self.norm2, h));
+        let h = conv2d_forward(&self.conv1, norm_swish(&self.norm1, x.clone()));
+        let h = conv2d_forward(&self.conv2, norm_swish(&self.norm2, h));
         let shortcut = match &self.nin_shortcut {
-            Some(conv) => conv.forward(x),
+            Some(conv) => conv2d_forward(conv, x),
             None => x,
         };
         shortcut + h
@@ -118,7 +121,7 @@ impl<B: Backend> Upsampler<B> {
 
     /// `[B, c, H, W] → [B, c, 2H, 2W]`.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        depth_to_space_dcr(self.conv1.forward(x), 2)
+        depth_to_space_dcr(conv2d_forward(&self.conv1, x), 2)
     }
 }
 

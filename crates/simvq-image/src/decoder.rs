@@ -7,6 +7,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::blocks::{conv, group_norm, norm_swish, res_block_stack, ResBlock, Upsampler};
 use crate::config::AutoencoderConfig;
+use crate::fast_conv2d::conv2d_forward;
 
 /// One resolution level: residual blocks, then (except at level 0) a 2× [`Upsampler`].
 #[derive(Module, Debug)]
@@ -61,7 +62,7 @@ impl AutoencoderConfig {
 impl<B: Backend> Decoder<B> {
     /// `[B, z, h, w] → [B, C, h·f, w·f]`, unclamped.
     pub fn forward(&self, z: Tensor<B, 4>) -> Tensor<B, 4> {
-        let mut h = self.conv_in.forward(z);
+        let mut h = conv2d_forward(&self.conv_in, z);
         for block in &self.mid_block {
             h = block.forward(h);
         }
@@ -73,6 +74,6 @@ impl<B: Backend> Decoder<B> {
                 h = upsample.forward(h);
             }
         }
-        self.conv_out.forward(norm_swish(&self.norm_out, h))
+        conv2d_forward(&self.conv_out, norm_swish(&self.norm_out, h))
     }
 }

@@ -7,6 +7,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::{backend::Backend, Tensor};
 
+use crate::fast_conv2d::conv2d_forward;
+
 /// Slope of every LeakyReLU in the discriminator.
 const SLOPE: f64 = 0.2;
 
@@ -130,10 +132,10 @@ impl<B: Backend> PatchDiscriminator<B> {
 
     /// Patch logits of one BatchNorm group.
     fn forward_group(&self, images: Tensor<B, 4>) -> Tensor<B, 4> {
-        let mut h = leaky_relu(self.input.forward(images), SLOPE);
+        let mut h = leaky_relu(conv2d_forward(&self.input, images), SLOPE);
         for block in &self.blocks {
-            h = leaky_relu(block.norm.forward(block.conv.forward(h)), SLOPE);
+            h = leaky_relu(block.norm.forward(conv2d_forward(&block.conv, h)), SLOPE);
         }
-        self.output.forward(h)
+        conv2d_forward(&self.output, h)
     }
 }

@@ -7,6 +7,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::blocks::{conv, group_norm, norm_swish, res_block_stack, ResBlock};
 use crate::config::AutoencoderConfig;
+use crate::fast_conv2d::conv2d_forward;
 
 /// One resolution level: residual blocks, then (except at the last level) a strided conv.
 #[derive(Module, Debug)]
@@ -62,18 +63,18 @@ impl AutoencoderConfig {
 impl<B: Backend> Encoder<B> {
     /// `[B, C, H, W] → [B, z, H/f, W/f]` (shape checked by the tokenizer).
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let mut h = self.conv_in.forward(x);
+        let mut h = conv2d_forward(&self.conv_in, x);
         for level in &self.down {
             for block in &level.block {
                 h = block.forward(h);
             }
             if let Some(downsample) = &level.downsample {
-                h = downsample.forward(h);
+                h = conv2d_forward(downsample, h);
             }
         }
         for block in &self.mid_block {
             h = block.forward(h);
         }
-        self.conv_out.forward(norm_swish(&self.norm_out, h))
+        conv2d_forward(&self.conv_out, norm_swish(&self.norm_out, h))
     }
 }
