@@ -71,23 +71,23 @@ class Upsampler(nn.Module):
 
 
 class Encoder(nn.Module):
-    def __init__(self):
+    def __init__(self, ch=CH, ch_mult=CH_MULT, blocks=BLOCKS, z=Z):
         super().__init__()
-        self.conv_in = nn.Conv2d(3, CH, 3, padding=1, bias=False)
+        self.conv_in = nn.Conv2d(3, ch, 3, padding=1, bias=False)
         self.down = nn.ModuleList()
-        cin = CH
-        for i, m in enumerate(CH_MULT):
+        cin = ch
+        for i, m in enumerate(ch_mult):
             level = nn.Module()
             level.block = nn.ModuleList()
-            for _ in range(BLOCKS):
-                level.block.append(ResBlock(cin, CH * m))
-                cin = CH * m
-            if i < len(CH_MULT) - 1:
+            for _ in range(blocks):
+                level.block.append(ResBlock(cin, ch * m))
+                cin = ch * m
+            if i < len(ch_mult) - 1:
                 level.downsample = nn.Conv2d(cin, cin, 3, stride=2, padding=1)
             self.down.append(level)
-        self.mid_block = nn.ModuleList([ResBlock(cin, cin) for _ in range(BLOCKS)])
+        self.mid_block = nn.ModuleList([ResBlock(cin, cin) for _ in range(blocks)])
         self.norm_out = norm(cin)
-        self.conv_out = nn.Conv2d(cin, Z, 1)
+        self.conv_out = nn.Conv2d(cin, z, 1)
 
     def forward(self, x):
         h = self.conv_in(x)
@@ -102,18 +102,18 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self):
+    def __init__(self, ch=CH, ch_mult=CH_MULT, blocks=BLOCKS, z=Z):
         super().__init__()
-        cin = CH * CH_MULT[-1]
-        self.conv_in = nn.Conv2d(Z, cin, 3, padding=1)
-        self.mid_block = nn.ModuleList([ResBlock(cin, cin) for _ in range(BLOCKS)])
+        cin = ch * ch_mult[-1]
+        self.conv_in = nn.Conv2d(z, cin, 3, padding=1)
+        self.mid_block = nn.ModuleList([ResBlock(cin, cin) for _ in range(blocks)])
         self.up = nn.ModuleList()
-        for i in reversed(range(len(CH_MULT))):
+        for i in reversed(range(len(ch_mult))):
             level = nn.Module()
             level.block = nn.ModuleList()
-            for _ in range(BLOCKS):
-                level.block.append(ResBlock(cin, CH * CH_MULT[i]))
-                cin = CH * CH_MULT[i]
+            for _ in range(blocks):
+                level.block.append(ResBlock(cin, ch * ch_mult[i]))
+                cin = ch * ch_mult[i]
             if i > 0:
                 level.upsample = Upsampler(cin)
             self.up.insert(0, level)
@@ -133,10 +133,10 @@ class Decoder(nn.Module):
 
 
 class SimVQ(nn.Module):
-    def __init__(self):
+    def __init__(self, k=K, z=Z):
         super().__init__()
-        self.embedding = nn.Embedding(K, Z)
-        self.embedding_proj = nn.Linear(Z, Z)
+        self.embedding = nn.Embedding(k, z)
+        self.embedding_proj = nn.Linear(z, z)
 
     def forward(self, z):
         b, d, h, w = z.shape
@@ -149,9 +149,13 @@ class SimVQ(nn.Module):
 
 
 class VQModel(nn.Module):
-    def __init__(self):
+    """The tokenizer at the fixture's widths by default; other widths for tools/bench_torch.py."""
+
+    def __init__(self, ch=CH, ch_mult=CH_MULT, blocks=BLOCKS, z=Z, k=K):
         super().__init__()
-        self.encoder, self.decoder, self.quantize = Encoder(), Decoder(), SimVQ()
+        self.encoder = Encoder(ch, ch_mult, blocks, z)
+        self.decoder = Decoder(ch, ch_mult, blocks, z)
+        self.quantize = SimVQ(k, z)
 
     def forward(self, x):
         zq, idx = self.quantize(self.encoder(x))

@@ -20,24 +20,46 @@ use crate::alloc;
 /// Largest output of one baseline matmul: 4 GiB, so the baseline runs on a 24 GiB machine.
 const MAX_BASELINE_OUTPUT_BYTES: usize = 4 << 30;
 
+/// The reference's image batch: 64 images × 16 × 16 tokens.
+const DEFAULT_TOKENS: usize = 16384;
+/// The reference's code dimension.
+const DEFAULT_DIM: usize = 128;
+/// Table 1's codebook sizes.
+const DEFAULT_CODEBOOK_SIZES: [usize; 4] = [1024, 8192, 65536, 262144];
+const DEFAULT_BUDGET_MIB: usize = 256;
+const DEFAULT_REPEATS: usize = 2;
+
 /// Sizes to measure.
 #[derive(Debug, Clone, clap::Args, Serialize)]
 pub struct BenchArgs {
     /// Tokens per batch N (the reference: 64 images × 16 × 16).
-    #[arg(long, default_value_t = 16384)]
+    #[arg(long, default_value_t = DEFAULT_TOKENS)]
     pub tokens: usize,
     /// Code dimension D.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = DEFAULT_DIM)]
     pub dim: usize,
     /// Codebook sizes K, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = [1024, 8192, 65536, 262144])]
+    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_CODEBOOK_SIZES)]
     pub codebook_sizes: Vec<usize>,
     /// Search budget in MiB.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = DEFAULT_BUDGET_MIB)]
     pub budget_mib: usize,
     /// Timed repetitions per size (the best is reported).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = DEFAULT_REPEATS)]
     pub repeats: usize,
+}
+
+impl Default for BenchArgs {
+    /// The command line's defaults.
+    fn default() -> Self {
+        Self {
+            tokens: DEFAULT_TOKENS,
+            dim: DEFAULT_DIM,
+            codebook_sizes: DEFAULT_CODEBOOK_SIZES.to_vec(),
+            budget_mib: DEFAULT_BUDGET_MIB,
+            repeats: DEFAULT_REPEATS,
+        }
+    }
 }
 
 /// One row of the benchmark table.

@@ -59,14 +59,32 @@ pub fn run<B: AutodiffBackend>(
             c
         }
     };
-    let size = config.data.image_size;
     config.data.batch_size = args.batch;
-    timing_schedule(&mut config.schedule, args.steps);
+    let images_per_second = throughput::<B>(&config, args.steps, device)?;
+    Ok(ImageBenchReport {
+        image_size: config.data.image_size,
+        batch: args.batch,
+        codebook_size: config.model.quantizer.codebook_size,
+        lpips: config.loss.perceptual_weight > 0.0,
+        images_per_second,
+        hours_per_imagenet_epoch: IMAGENET_TRAIN_IMAGES / images_per_second / 3600.0,
+    })
+}
 
+/// Training images per second of `config` over `steps` timed steps (after one warm-up step),
+/// through the real training loop on generated images of its batch size.
+pub fn throughput<B: AutodiffBackend>(
+    config: &ImageTrainConfig,
+    steps: usize,
+    device: &B::Device,
+) -> Result<f64> {
+    let mut config = config.clone();
+    timing_schedule(&mut config.schedule, steps);
+    let size = config.data.image_size;
     let dir = tempfile::tempdir()?;
     let images = dir.path().join("images");
     std::fs::create_dir_all(&images)?;
-    for i in 0..args.batch {
+    for i in 0..config.data.batch_size {
         let image = RgbImage::from_fn(size + 16, size + 8, |x, y| {
             Rgb([
                 (x * 3 + i as u32 * 40) as u8,
@@ -80,15 +98,7 @@ pub fn run<B: AutodiffBackend>(
             .with_context(|| format!("writing {}", path.display()))?;
     }
     let report = train_image::<B>(&config, &timing_run(images, dir.path()), device)?;
-    let images_per_second = timed_throughput(&report.history);
-    Ok(ImageBenchReport {
-        image_size: size,
-        batch: args.batch,
-        codebook_size: config.model.quantizer.codebook_size,
-        lpips: config.loss.perceptual_weight > 0.0,
-        images_per_second,
-        hours_per_imagenet_epoch: IMAGENET_TRAIN_IMAGES / images_per_second / 3600.0,
-    })
+    Ok(timed_throughput(&report.history))
 }
 
 /// A schedule of one warm-up step and `steps` timed ones, each logged, no checkpoint before

@@ -6,6 +6,7 @@ mod bench;
 mod bench_audio;
 mod bench_image;
 mod bench_metrics;
+mod bench_speed;
 mod eval;
 mod eval_audio;
 mod eval_image;
@@ -112,6 +113,18 @@ enum BenchTarget {
         #[arg(long, value_enum, default_value = "cpu")]
         backend: BackendKind,
     },
+    /// simvq-rs next to PyTorch in one run (`--python PATH`): training and encode throughput of
+    /// the image models, the quantizer vs vector-quantize-pytorch, the search vs torch's sgemm.
+    Speed {
+        #[command(flatten)]
+        args: bench_speed::SpeedArgs,
+        /// Compute backend.
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendKind,
+        /// Also write the cases as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// SimVQ forward+backward time and memory vs one plain matmul, K = 1k … 262k.
     Quant {
         #[command(flatten)]
@@ -181,6 +194,21 @@ fn main() -> Result<()> {
             let report = dispatch!(backend, |B, device| bench_audio::run::<B>(&args, &device))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
+        }
+        Command::Bench {
+            target:
+                BenchTarget::Speed {
+                    args,
+                    backend,
+                    json,
+                },
+        } => {
+            let cases = dispatch!(backend, |B, device| bench_speed::run::<B>(&args, &device))?;
+            println!("{}", bench_speed::markdown(&cases));
+            write_json(
+                &json,
+                &serde_json::json!({ "args": args, "backend": format!("{backend:?}"), "cases": cases }),
+            )
         }
         Command::Bench {
             target:
