@@ -4,6 +4,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Tensor};
+use simvq_quant::SeededInit;
 
 use crate::dac_discriminator::{DacConfig, DacDiscriminator};
 use crate::discriminator::{
@@ -30,12 +31,18 @@ pub struct AudioDiscriminatorConfig {
 }
 
 impl AudioDiscriminatorConfig {
-    /// Builds the discriminators.
+    /// Builds the discriminators, drawn from seed 0 ([`init_seeded`](Self::init_seeded) takes
+    /// another).
     pub fn init<B: Backend>(&self, device: &B::Device) -> AudioDiscriminator<B> {
+        self.init_seeded(&SeededInit::new(0, device))
+    }
+
+    /// Builds the discriminators (multi-period, multi-resolution, DAC), drawn from `init`.
+    pub fn init_seeded<B: Backend>(&self, init: &SeededInit<B>) -> AudioDiscriminator<B> {
         AudioDiscriminator {
-            mpd: self.mpd.init(device),
-            mrd: self.mrd.init(device),
-            dac: self.use_dac.then(|| self.dac.init(device)),
+            mpd: self.mpd.init(init),
+            mrd: self.mrd.init(init),
+            dac: self.use_dac.then(|| self.dac.init(init)),
         }
     }
 }

@@ -5,11 +5,14 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::{
-    Dropout, DropoutConfig, GroupNorm, GroupNormConfig, Initializer, LayerNorm, LayerNormConfig,
-    Linear, LinearConfig, PaddingConfig1d,
+    GroupNorm, GroupNormConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
+    PaddingConfig1d,
 };
 use burn::tensor::activation::{gelu, silu, softmax};
 use burn::tensor::{backend::Backend, Tensor};
+use simvq_quant::SeededInit;
+
+use crate::seeded_dropout::{DropoutRng, SeededDropout};
 
 /// Configuration of [`VocosBackbone`]; defaults are the reference's.
 #[derive(Config, Debug, PartialEq)]
@@ -34,10 +37,11 @@ pub struct VocosConfig {
 const NORM_GROUPS: usize = 32;
 const EPS: f64 = 1e-6;
 
-fn conv1d<B: Backend>(cin: usize, cout: usize, kernel: usize, device: &B::Device) -> Conv1d<B> {
-    Conv1dConfig::new(cin, cout, kernel)
-        .with_padding(PaddingConfig1d::Explicit(kernel / 2, kernel / 2))
-        .init(device)
+fn conv1d<B: Backend>(cin: usize, cout: usize, kernel: usize, init: &SeededInit<B>) -> Conv1d<B> {
+    init.conv1d(
+        &Conv1dConfig::new(cin, cout, kernel)
+            .with_padding(PaddingConfig1d::Explicit(kernel / 2, kernel / 2)),
+    )
 }
 
 fn group_norm<B: Backend>(channels: usize, device: &B::Device) -> GroupNorm<B> {
@@ -59,18 +63,18 @@ pub struct PosNetResBlock<B: Backend> {
     norm1: GroupNorm<B>,
     conv1: Conv1d<B>,
     norm2: GroupNorm<B>,
-    dropout: Dropout,
+    dropout: SeededDropout,
     conv2: Conv1d<B>,
 }
 
 impl<B: Backend> PosNetResBlock<B> {
-    fn new(dim: usize, dropout: f64, device: &B::Device) -> Self {
+    fn new(dim: usize, dropout: SeededDropout, init: &SeededInit<B>) -> Self {
         Self {
-            norm1: group_norm(dim, device),
-            conv1: conv1d(dim, dim, 3, device),
-            norm2: group_norm(dim, device),
-            dropout: DropoutConfig::new(dropout).init(),
-            conv2: conv1d(dim, dim, 3, device),
+            norm1: group_norm(dim, init.device()),
+            conv1: conv1d(dim, dim, 3, init),
+            norm2: group_norm(dim, init.device()),
+            dropout,
+            conv2: conv1d(dim, dim, 3, init),
         }
     }
 
@@ -92,13 +96,13 @@ pub struct AttentionBlock<B: Backend> {
 }
 
 impl<B: Backend> AttentionBlock<B> {
-    fn new(dim: usize, device: &B::Device) -> Self {
+    fn new(dim: usize, init: &SeededInit<B>) -> Self {
         Self {
-            norm: group_norm(dim, device),
-            q: conv1d(dim, dim, 1, device),
-            k: conv1d(dim, dim, 1, device),
-            v: conv1d(dim, dim, 1, device),
-            proj_out: conv1d(dim, dim, 1, device),
+            norm: group_norm(dim, init.device()),
+            q: conv1d(dim, dim, 1, init),
+            k: conv1d(dim, dim, 1, init),
+            v: conv1d(dim, dim, 1, init),
+            proj_out: conv1d(dim, dim, 1, init),
         }
     }
 
@@ -126,18 +130,22 @@ pub struct ConvNextBlock<B: Backend> {
 }
 
 impl<B: Backend> ConvNextBlock<B> {
-    fn new(dim: usize, hidden: usize, layer_scale: f64, device: &B::Device) -> Self {
+    fn new(dim: usize, hidden: usize, layer_scale: f64, init: &SeededInit<B>) -> Self {
         Self {
-            dwconv: Conv1dConfig::new(dim, dim, 7)
-                .with_padding(PaddingConfig1d::Explicit(3, 3))
-                .with_groups(dim)
-                .with_initializer(TRUNC_NORMAL)
-                .init(device)
+            dwconv: init
+                .conv1d(
+                    &Conv1dConfig::new(dim, dim, 7)
+                        .with_padding(PaddingConfig1d::Explicit(3, 3))
+                        .with_groups(dim)
+                        .with_initializer(TRUNC_NORMAL),
+                )
                 .zero_bias(),
-            norm: LayerNormConfig::new(dim).with_epsilon(EPS).init(device),
-            pwconv1: linear(dim, hidden, device),
-            pwconv2: linear(hidden, dim, device),
-            gamma: Param::from_tensor(Tensor::full([dim], layer_scale, device)),
+            norm: LayerNormConfig::new(dim)
+                .with_epsilon(EPS)
+                .init(init.device()),
+            pwconv1: linear(dim, hidden, init),
+            pwconv2: linear(hidden, dim, init),
+            gamma: Param::from_tensor(Tensor::full([dim], layer_scale, init.device())),
         }
     }
 
@@ -151,10 +159,8 @@ impl<B: Backend> ConvNextBlock<B> {
     }
 }
 
-fn linear<B: Backend>(din: usize, dout: usize, device: &B::Device) -> Linear<B> {
-    let mut l = LinearConfig::new(din, dout)
-        .with_initializer(TRUNC_NORMAL)
-        .init(device);
+fn linear<B: Backend>(din: usize, dout: usize, init: &SeededInit<B>) -> Linear<B> {
+    let mut l = init.linear(&LinearConfig::new(din, dout).with_initializer(TRUNC_NORMAL));
     l.bias = l.bias.map(|b| Param::from_tensor(b.val().zeros_like()));
     l
 }
@@ -184,35 +190,53 @@ pub struct VocosBackbone<B: Backend> {
     norm: LayerNorm<B>,
     convnext: Vec<ConvNextBlock<B>>,
     final_layer_norm: LayerNorm<B>,
+    /// The generator of the `pos_net` dropout masks.
+    #[module(skip)]
+    dropout_rng: DropoutRng,
 }
 
 impl VocosConfig {
     /// Builds the backbone of `config`.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> VocosBackbone<B> {
+    pub fn init<B: Backend>(&self, init: &SeededInit<B>) -> VocosBackbone<B> {
         let config = self;
         let dim = config.dim;
         let layer_scale = 1.0 / config.layers as f64;
+        let dropout_rng = DropoutRng::new(0);
+        let dropout = SeededDropout::new(config.dropout, dropout_rng.clone());
         VocosBackbone {
-            embed: Conv1dConfig::new(config.input_channels, dim, 7)
-                .with_padding(PaddingConfig1d::Explicit(3, 3))
-                .with_initializer(TRUNC_NORMAL)
-                .init(device)
+            embed: init
+                .conv1d(
+                    &Conv1dConfig::new(config.input_channels, dim, 7)
+                        .with_padding(PaddingConfig1d::Explicit(3, 3))
+                        .with_initializer(TRUNC_NORMAL),
+                )
                 .zero_bias(),
             pos_blocks: (0..4)
-                .map(|_| PosNetResBlock::new(dim, config.dropout, device))
+                .map(|_| PosNetResBlock::new(dim, dropout.clone(), init))
                 .collect(),
-            pos_attention: AttentionBlock::new(dim, device),
-            pos_norm: group_norm(dim, device),
-            norm: LayerNormConfig::new(dim).with_epsilon(EPS).init(device),
+            pos_attention: AttentionBlock::new(dim, init),
+            pos_norm: group_norm(dim, init.device()),
+            norm: LayerNormConfig::new(dim)
+                .with_epsilon(EPS)
+                .init(init.device()),
             convnext: (0..config.layers)
-                .map(|_| ConvNextBlock::new(dim, config.intermediate_dim, layer_scale, device))
+                .map(|_| ConvNextBlock::new(dim, config.intermediate_dim, layer_scale, init))
                 .collect(),
-            final_layer_norm: LayerNormConfig::new(dim).with_epsilon(EPS).init(device),
+            final_layer_norm: LayerNormConfig::new(dim)
+                .with_epsilon(EPS)
+                .init(init.device()),
+            dropout_rng,
         }
     }
 }
 
 impl<B: Backend> VocosBackbone<B> {
+    /// Restarts the `pos_net` dropout masks from `seed`: the training loop calls it before
+    /// every step with a seed of `(run seed, step)`, so a resumed run draws the same masks.
+    pub fn reseed_dropout(&self, seed: u64) {
+        self.dropout_rng.reseed(seed);
+    }
+
     /// `[B, input_channels, T] → [B, T, dim]`.
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
         let mut h = self.embed.forward(x);

@@ -3,7 +3,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Int, Tensor};
-use simvq_quant::{QuantLoss, Quantizer, SimVq, SimVqConfig};
+use simvq_quant::{QuantLoss, Quantizer, SeededInit, SimVq, SimVqConfig};
 
 use crate::backbone::{VocosBackbone, VocosConfig};
 use crate::encoder::{SeanetConfig, SeanetEncoder};
@@ -49,8 +49,18 @@ impl AudioCodecConfig {
         self.frame_rate() * (self.quantizer.codebook_size as f64).log2()
     }
 
-    /// Builds the codec.
+    /// Builds the codec, drawn from seed 0 ([`init_seeded`](Self::init_seeded) takes another);
+    /// the quantizer is seeded by its config.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<AudioCodec<B>, AudioError> {
+        self.init_seeded(&SeededInit::new(0, device))
+    }
+
+    /// Builds the codec with its reference init drawn from `init` (encoder, backbone, head);
+    /// the quantizer is seeded by its config.
+    pub fn init_seeded<B: Backend>(
+        &self,
+        init: &SeededInit<B>,
+    ) -> Result<AudioCodec<B>, AudioError> {
         let d = self.encoder.dimension;
         if self.quantizer.dim != d || self.backbone.input_channels != d {
             return Err(AudioError::InvalidConfig(format!(
@@ -59,12 +69,18 @@ impl AudioCodecConfig {
                 self.quantizer.dim, self.backbone.input_channels
             )));
         }
+        let dropout = self.backbone.dropout;
+        if !(0.0..1.0).contains(&dropout) {
+            return Err(AudioError::InvalidConfig(format!(
+                "backbone.dropout is {dropout}; it must be at least 0 and below 1"
+            )));
+        }
         let hop = self.encoder.hop_length();
         Ok(AudioCodec {
-            encoder: self.encoder.init(device),
-            quantizer: self.quantizer.init(device)?,
-            backbone: self.backbone.init(device),
-            head: IstftHead::new(self.backbone.dim, self.n_fft, hop, device)?,
+            encoder: self.encoder.init(init),
+            quantizer: self.quantizer.init(init.device())?,
+            backbone: self.backbone.init(init),
+            head: IstftHead::new(self.backbone.dim, self.n_fft, hop, init)?,
             hop,
             channels: self.encoder.channels,
         })
@@ -109,6 +125,12 @@ impl<B: Backend> AudioCodec<B> {
     /// Number of codes K.
     pub fn codebook_size(&self) -> usize {
         self.quantizer.codebook_size()
+    }
+
+    /// Restarts the backbone's dropout masks from `seed` (the training loop does before each
+    /// step; see [`VocosBackbone::reseed_dropout`]).
+    pub fn reseed_dropout(&self, seed: u64) {
+        self.backbone.reseed_dropout(seed);
     }
 
     fn encode_latent(&self, wave: Tensor<B, 2>) -> Result<Tensor<B, 3>, AudioError> {

@@ -2,9 +2,10 @@
 //! reflect padding.
 
 use burn::module::{Module, Param};
-use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::conv::Conv1dConfig;
 use burn::tensor::ops::PadMode;
 use burn::tensor::{backend::Backend, Tensor};
+use simvq_quant::SeededInit;
 
 /// `w = g · v / ‖v‖` (norm per output channel), then a causal convolution: the input is padded
 /// on the left by `(k − 1)·d − (s − 1)` and on the right just enough for a whole last frame,
@@ -30,9 +31,9 @@ impl<B: Backend> WeightNormConv1d<B> {
         kernel: usize,
         stride: usize,
         dilation: usize,
-        device: &B::Device,
+        init: &SeededInit<B>,
     ) -> Self {
-        let conv: Conv1d<B> = Conv1dConfig::new(channels_in, channels_out, kernel).init(device);
+        let conv = init.conv1d(&Conv1dConfig::new(channels_in, channels_out, kernel));
         let (weight_v, weight_g) = weight_norm_params(conv.weight.val());
         Self {
             weight_v,

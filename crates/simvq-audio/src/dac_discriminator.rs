@@ -13,6 +13,7 @@ use burn::tensor::{backend::Backend, Tensor};
 use crate::discriminator::{leaky_convs, PeriodDiscriminator, Verdict};
 use crate::stft::Stft;
 use crate::weight_norm_conv2d::WeightNormConv2d;
+use simvq_quant::SeededInit;
 
 /// Frequency bands of the multi-band discriminator, as fractions of the one-sided bins.
 const BANDS: [(f64, f64); 5] = [
@@ -49,14 +50,14 @@ struct BandStack<B: Backend> {
 }
 
 impl<B: Backend> BandStack<B> {
-    fn new(ch: usize, device: &B::Device) -> Self {
+    fn new(ch: usize, init: &SeededInit<B>) -> Self {
         let convs = (0..5)
             .map(|i| {
                 let cin = if i == 0 { 2 } else { ch };
                 match i {
-                    0 => WeightNormConv2d::new([cin, ch], [3, 9], [1, 1], [1, 4], device),
-                    4 => WeightNormConv2d::new([cin, ch], [3, 3], [1, 1], [1, 1], device),
-                    _ => WeightNormConv2d::new([cin, ch], [3, 9], [1, 2], [1, 4], device),
+                    0 => WeightNormConv2d::new([cin, ch], [3, 9], [1, 1], [1, 4], init),
+                    4 => WeightNormConv2d::new([cin, ch], [3, 3], [1, 1], [1, 1], init),
+                    _ => WeightNormConv2d::new([cin, ch], [3, 9], [1, 2], [1, 4], init),
                 }
             })
             .collect();
@@ -77,18 +78,18 @@ pub struct DacBandDiscriminator<B: Backend> {
 }
 
 impl<B: Backend> DacBandDiscriminator<B> {
-    fn new(window: usize, channels: usize, device: &B::Device) -> Self {
+    fn new(window: usize, channels: usize, init: &SeededInit<B>) -> Self {
         let bins = window / 2 + 1;
         let ranges = BANDS
             .iter()
             .map(|&(lo, hi)| ((lo * bins as f64) as usize, (hi * bins as f64) as usize))
             .collect();
         Self {
-            stft: Stft::new(window, window / 4, &vec![1.0; window], device),
+            stft: Stft::new(window, window / 4, &vec![1.0; window], init.device()),
             bands: (0..BANDS.len())
-                .map(|_| BandStack::new(channels, device))
+                .map(|_| BandStack::new(channels, init))
                 .collect(),
-            conv_post: WeightNormConv2d::new([channels, 1], [3, 3], [1, 1], [1, 1], device),
+            conv_post: WeightNormConv2d::new([channels, 1], [3, 3], [1, 1], [1, 1], init),
             ranges,
         }
     }
@@ -117,17 +118,17 @@ pub struct DacDiscriminator<B: Backend> {
 
 impl DacConfig {
     /// Builds the discriminator.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> DacDiscriminator<B> {
+    pub fn init<B: Backend>(&self, init: &SeededInit<B>) -> DacDiscriminator<B> {
         DacDiscriminator {
             periods: self
                 .periods
                 .iter()
-                .map(|&p| PeriodDiscriminator::dac(p, &self.period_channels, device))
+                .map(|&p| PeriodDiscriminator::dac(p, &self.period_channels, init))
                 .collect(),
             bands: self
                 .fft_sizes
                 .iter()
-                .map(|&w| DacBandDiscriminator::new(w, self.band_channels, device))
+                .map(|&w| DacBandDiscriminator::new(w, self.band_channels, init))
                 .collect(),
         }
     }

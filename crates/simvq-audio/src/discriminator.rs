@@ -10,6 +10,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::stft::Stft;
 use crate::weight_norm_conv2d::WeightNormConv2d;
+use simvq_quant::SeededInit;
 
 /// Slope of the discriminator's LeakyReLUs.
 const SLOPE: f64 = 0.1;
@@ -82,7 +83,7 @@ pub struct Verdict<B: Backend> {
 /// `channels` (stride 3 but the last), then a `(3, 1)` output conv.
 fn period_convs<B: Backend>(
     channels: &[usize],
-    device: &B::Device,
+    init: &SeededInit<B>,
 ) -> (Vec<WeightNormConv2d<B>>, WeightNormConv2d<B>) {
     let mut cin = 1;
     let convs = channels
@@ -90,20 +91,20 @@ fn period_convs<B: Backend>(
         .enumerate()
         .map(|(i, &cout)| {
             let stride = if i + 1 < channels.len() { 3 } else { 1 };
-            let conv = WeightNormConv2d::new([cin, cout], [5, 1], [stride, 1], [2, 0], device);
+            let conv = WeightNormConv2d::new([cin, cout], [5, 1], [stride, 1], [2, 0], init);
             cin = cout;
             conv
         })
         .collect();
-    let post = WeightNormConv2d::new([cin, 1], [3, 1], [1, 1], [1, 0], device);
+    let post = WeightNormConv2d::new([cin, 1], [3, 1], [1, 1], [1, 0], init);
     (convs, post)
 }
 
 impl<B: Backend> PeriodDiscriminator<B> {
     /// HiFi-GAN's (Vocos'): pads only when the length is not a multiple of the period, and
     /// leaves the first conv's output out of feature matching.
-    pub(crate) fn hifigan(period: usize, channels: &[usize], device: &B::Device) -> Self {
-        let (convs, conv_post) = period_convs(channels, device);
+    pub(crate) fn hifigan(period: usize, channels: &[usize], init: &SeededInit<B>) -> Self {
+        let (convs, conv_post) = period_convs(channels, init);
         Self {
             convs,
             conv_post,
@@ -115,11 +116,11 @@ impl<B: Backend> PeriodDiscriminator<B> {
 
     /// DAC's: pads `p − T mod p` unconditionally (a whole period when `T` divides) and keeps
     /// every conv's output as a feature.
-    pub(crate) fn dac(period: usize, channels: &[usize], device: &B::Device) -> Self {
+    pub(crate) fn dac(period: usize, channels: &[usize], init: &SeededInit<B>) -> Self {
         Self {
             always_pad: true,
             first_feature: 0,
-            ..Self::hifigan(period, channels, device)
+            ..Self::hifigan(period, channels, init)
         }
     }
 
@@ -165,12 +166,12 @@ pub struct MultiPeriodDiscriminator<B: Backend> {
 
 impl MultiPeriodConfig {
     /// Builds the discriminator.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> MultiPeriodDiscriminator<B> {
+    pub fn init<B: Backend>(&self, init: &SeededInit<B>) -> MultiPeriodDiscriminator<B> {
         MultiPeriodDiscriminator {
             discriminators: self
                 .periods
                 .iter()
-                .map(|&p| PeriodDiscriminator::hifigan(p, &self.channels, device))
+                .map(|&p| PeriodDiscriminator::hifigan(p, &self.channels, init))
                 .collect(),
         }
     }
@@ -196,7 +197,7 @@ pub struct ResolutionDiscriminator<B: Backend> {
 }
 
 impl<B: Backend> ResolutionDiscriminator<B> {
-    fn new(n_fft: usize, hop: usize, channels: usize, device: &B::Device) -> Self {
+    fn new(n_fft: usize, hop: usize, channels: usize, init: &SeededInit<B>) -> Self {
         let layers: [([usize; 2], [usize; 2], [usize; 2]); 5] = [
             ([7, 5], [2, 2], [3, 2]),
             ([5, 3], [2, 1], [2, 1]),
@@ -209,13 +210,13 @@ impl<B: Backend> ResolutionDiscriminator<B> {
             .enumerate()
             .map(|(i, &(kernel, stride, padding))| {
                 let cin = if i == 0 { 1 } else { channels };
-                WeightNormConv2d::new([cin, channels], kernel, stride, padding, device)
+                WeightNormConv2d::new([cin, channels], kernel, stride, padding, init)
             })
             .collect();
         Self {
-            stft: Stft::new(n_fft, hop, &vec![1.0; n_fft], device),
+            stft: Stft::new(n_fft, hop, &vec![1.0; n_fft], init.device()),
             convs,
-            conv_post: WeightNormConv2d::new([channels, 1], [3, 3], [1, 1], [1, 1], device),
+            conv_post: WeightNormConv2d::new([channels, 1], [3, 3], [1, 1], [1, 1], init),
         }
     }
 
@@ -245,14 +246,12 @@ pub struct MultiResolutionDiscriminator<B: Backend> {
 
 impl MultiResolutionConfig {
     /// Builds the discriminator.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> MultiResolutionDiscriminator<B> {
+    pub fn init<B: Backend>(&self, init: &SeededInit<B>) -> MultiResolutionDiscriminator<B> {
         MultiResolutionDiscriminator {
             discriminators: self
                 .resolutions
                 .iter()
-                .map(|&(n_fft, hop)| {
-                    ResolutionDiscriminator::new(n_fft, hop, self.channels, device)
-                })
+                .map(|&(n_fft, hop)| ResolutionDiscriminator::new(n_fft, hop, self.channels, init))
                 .collect(),
         }
     }

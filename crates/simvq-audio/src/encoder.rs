@@ -8,6 +8,7 @@ use burn::tensor::activation::elu;
 use burn::tensor::{backend::Backend, Tensor};
 
 use crate::conv::WeightNormConv1d;
+use simvq_quant::SeededInit;
 
 /// Configuration of [`SeanetEncoder`]; defaults are the reference's.
 #[derive(Config, Debug, PartialEq)]
@@ -46,14 +47,14 @@ pub struct SeanetResBlock<B: Backend> {
 }
 
 impl<B: Backend> SeanetResBlock<B> {
-    fn new(channels: usize, device: &B::Device) -> Self {
+    fn new(channels: usize, init: &SeededInit<B>) -> Self {
         let hidden = channels / 2;
         Self {
             block: vec![
-                WeightNormConv1d::new(channels, hidden, 3, 1, 1, device),
-                WeightNormConv1d::new(hidden, channels, 1, 1, 1, device),
+                WeightNormConv1d::new(channels, hidden, 3, 1, 1, init),
+                WeightNormConv1d::new(hidden, channels, 1, 1, 1, init),
             ],
-            shortcut: WeightNormConv1d::new(channels, channels, 1, 1, 1, device),
+            shortcut: WeightNormConv1d::new(channels, channels, 1, 1, 1, init),
         }
     }
 
@@ -90,25 +91,18 @@ pub struct SeanetEncoder<B: Backend> {
 
 impl SeanetConfig {
     /// Builds the encoder of `config`.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> SeanetEncoder<B> {
+    pub fn init<B: Backend>(&self, init: &SeededInit<B>) -> SeanetEncoder<B> {
         let config = self;
         let mut width = config.filters;
-        let conv_in = WeightNormConv1d::new(config.channels, width, 7, 1, 1, device);
+        let conv_in = WeightNormConv1d::new(config.channels, width, 7, 1, 1, init);
         let stages = config
             .ratios
             .iter()
             .rev()
             .map(|&ratio| {
                 let stage = SeanetStage {
-                    residual: SeanetResBlock::new(width, device),
-                    downsample: WeightNormConv1d::new(
-                        width,
-                        2 * width,
-                        2 * ratio,
-                        ratio,
-                        1,
-                        device,
-                    ),
+                    residual: SeanetResBlock::new(width, init),
+                    downsample: WeightNormConv1d::new(width, 2 * width, 2 * ratio, ratio, 1, init),
                 };
                 width *= 2;
                 stage
@@ -118,19 +112,19 @@ impl SeanetConfig {
         let bound = 1.0 / (width as f64).sqrt();
         let lstm = (0..config.lstm_layers)
             .map(|_| {
-                LstmConfig::new(width, width, true)
-                    .with_initializer(Initializer::Uniform {
+                init.lstm(&LstmConfig::new(width, width, true).with_initializer(
+                    Initializer::Uniform {
                         min: -bound,
                         max: bound,
-                    })
-                    .init(device)
+                    },
+                ))
             })
             .collect();
         SeanetEncoder {
             conv_in,
             stages,
             lstm,
-            conv_out: WeightNormConv1d::new(width, config.dimension, 7, 1, 1, device),
+            conv_out: WeightNormConv1d::new(width, config.dimension, 7, 1, 1, init),
         }
     }
 }

@@ -6,6 +6,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 use crate::error::Result;
 use crate::istft::Istft;
+use simvq_quant::SeededInit;
 
 /// Largest magnitude the head may produce (`exp` is clipped here, as the reference).
 const MAX_MAGNITUDE: f64 = 100.0;
@@ -21,10 +22,10 @@ pub struct IstftHead<B: Backend> {
 
 impl<B: Backend> IstftHead<B> {
     /// The head for features of width `dim`.
-    pub fn new(dim: usize, n_fft: usize, hop: usize, device: &B::Device) -> Result<Self> {
+    pub fn new(dim: usize, n_fft: usize, hop: usize, init: &SeededInit<B>) -> Result<Self> {
         Ok(Self {
-            out: LinearConfig::new(dim, n_fft + 2).init(device),
-            istft: Istft::new(n_fft, hop, device)?,
+            out: init.linear(&LinearConfig::new(dim, n_fft + 2)),
+            istft: Istft::new(n_fft, hop, init.device())?,
             bins: n_fft / 2 + 1,
         })
     }

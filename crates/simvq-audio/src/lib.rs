@@ -36,6 +36,7 @@ mod istft;
 mod loss;
 mod mel;
 mod reference_names;
+mod seeded_dropout;
 mod stft;
 mod weight_norm_conv2d;
 
@@ -59,5 +60,6 @@ pub use istft::{hann_window, Istft};
 pub use loss::{audio_discriminator_loss, AudioGeneratorLoss, AudioLoss, AudioLossConfig};
 pub use mel::{mel_filterbank, MelConfig, MelSpectrogram};
 pub use reference_names::ReferenceName;
+pub use seeded_dropout::{DropoutRng, SeededDropout};
 pub use stft::Stft;
 pub use weight_norm_conv2d::WeightNormConv2d;

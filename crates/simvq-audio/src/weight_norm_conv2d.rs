@@ -1,12 +1,13 @@
 //! A weight-normalised 2-D convolution, as the discriminators' `weight_norm(Conv2d)`.
 
 use burn::module::{Module, Param};
-use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::conv::Conv2dConfig;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{backend::Backend, Tensor};
 
 use crate::conv::{weight_norm_params, weight_norm_weight};
+use simvq_quant::SeededInit;
 
 /// A weight-normalised 2-D convolution (`w = g · v / ‖v‖` per output channel).
 #[derive(Module, Debug)]
@@ -28,9 +29,9 @@ impl<B: Backend> WeightNormConv2d<B> {
         kernel: [usize; 2],
         stride: [usize; 2],
         padding: [usize; 2],
-        device: &B::Device,
+        init: &SeededInit<B>,
     ) -> Self {
-        let conv: Conv2d<B> = Conv2dConfig::new(channels, kernel).init(device);
+        let conv = init.conv2d(&Conv2dConfig::new(channels, kernel));
         let (weight_v, weight_g) = weight_norm_params(conv.weight.val());
         Self {
             weight_v,

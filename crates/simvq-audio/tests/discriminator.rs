@@ -10,12 +10,13 @@ use burn::tensor::{Distribution, Tensor};
 use simvq_audio::{
     feature_matching_loss, hinge_discriminator_loss, hinge_generator_loss, MultiPeriodConfig,
 };
+use simvq_quant::SeededInit;
 use simvq_testkit::{assert_close_scalar, number, numbers, read_json, Tolerance, Value};
 
 #[test]
 fn shapes_and_size_match_vocos() {
     let device = Default::default();
-    let mpd = MultiPeriodConfig::new().init::<Flex>(&device);
+    let mpd = MultiPeriodConfig::new().init(&SeededInit::<Flex>::new(0, &device));
     // sum(p.numel() for p in vocos.discriminators.MultiPeriodDiscriminator().parameters())
     assert_eq!(mpd.num_params(), 41_105_770);
     let wave = Tensor::<Flex, 2>::random([2, 4001], Distribution::Uniform(-0.5, 0.5), &device);
@@ -71,7 +72,7 @@ fn gan_terms_are_averaged_over_periods_and_train_both_sides() {
     let device = Default::default();
     let mpd = MultiPeriodConfig::new()
         .with_periods(vec![2, 3])
-        .init::<B>(&device);
+        .init(&SeededInit::<B>::new(0, &device));
     let real = Tensor::<B, 2>::random([1, 600], Distribution::Uniform(-0.5, 0.5), &device);
     let fake =
         Tensor::<B, 2>::random([1, 600], Distribution::Uniform(-0.5, 0.5), &device).require_grad();
@@ -101,7 +102,7 @@ fn multi_resolution_discriminator_matches_vocos_0_0_3() {
     let device = Default::default();
     let mut mrd = MultiResolutionConfig::new()
         .with_channels(8)
-        .init::<Flex>(&device);
+        .init(&SeededInit::<Flex>::new(0, &device));
     let mut store = PytorchStore::from_file(fixtures.join("mrd_small.pth"))
         .map_indices_contiguous(false)
         .with_key_remapping(r"^(\d)\.", "discriminators.$1.");
@@ -164,7 +165,9 @@ fn dac_discriminator_and_losses_match_descript_audio_codec() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let golden = read_json(fixtures.join("dac_golden.json"));
     let device = Default::default();
-    let dac = DacConfig::new().init::<Flex>(&device).map(&mut ClosedForm);
+    let dac = DacConfig::new()
+        .init(&SeededInit::<Flex>::new(0, &device))
+        .map(&mut ClosedForm);
     assert_eq!(
         dac.num_params() as u64,
         golden["parameters"].as_u64().unwrap()

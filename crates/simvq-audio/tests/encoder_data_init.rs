@@ -6,6 +6,7 @@ use burn::backend::Flex;
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
 use simvq_audio::{SeanetConfig, SeanetEncoder};
+use simvq_quant::SeededInit;
 
 type B = Flex;
 
@@ -15,7 +16,7 @@ fn encoder() -> SeanetEncoder<B> {
         .with_dimension(16)
         .with_ratios(vec![4, 2])
         .with_lstm_layers(1)
-        .init::<B>(&Default::default())
+        .init(&SeededInit::<B>::new(0, &Default::default()))
 }
 
 /// `batch` signals of `samples` samples: speech-like bursts, an amplitude-modulated chirp

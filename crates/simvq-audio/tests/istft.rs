@@ -5,6 +5,7 @@ use std::path::Path;
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::{Tensor, TensorData};
 use simvq_audio::{Istft, IstftHead};
+use simvq_quant::SeededInit;
 use simvq_testkit::{assert_close, closed_form, number, numbers, read_json, Tolerance, Value};
 
 type B = Flex;
@@ -34,7 +35,7 @@ fn istft_head_matches_vocos_in_torch() {
         let tensor = |v: Vec<f32>| Tensor::<B, 3>::from_data(TensorData::new(v, shape), &device);
         let log_magnitude = tensor(formula(len, &case["log_magnitude"]));
         let phase = tensor(formula(len, &case["phase"]));
-        let head = IstftHead::<B>::new(8, n_fft, hop, &device).unwrap();
+        let head = IstftHead::<B>::new(8, n_fft, hop, &SeededInit::new(0, &device)).unwrap();
         let audio = head.synthesize(log_magnitude, phase);
         assert_eq!(audio.dims(), [2, hop * frames]);
         let got = audio.into_data().convert::<f64>().to_vec::<f64>().unwrap();

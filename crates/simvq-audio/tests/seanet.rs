@@ -8,6 +8,7 @@ use burn::backend::Flex;
 use burn::tensor::{Tensor, TensorData};
 use burn_store::{ModuleSnapshot, PytorchStore};
 use simvq_audio::SeanetConfig;
+use simvq_quant::SeededInit;
 use simvq_testkit::{assert_close_scalar, closed_form, numbers, read_json, Tolerance};
 
 type B = Flex;
@@ -21,7 +22,7 @@ fn seanet_matches_encodec() {
         .with_ratios(vec![4, 2])
         .with_lstm_layers(0);
     let device = Default::default();
-    let mut encoder = config.init::<B>(&device);
+    let mut encoder = config.init(&SeededInit::<B>::new(0, &device));
     // EnCodec's `model` list: conv, then (residual, ELU, downsample) per stage, ELU, conv.
     let mut store = PytorchStore::from_file(fixtures.join("seanet_small.pth"))
         .map_indices_contiguous(false)

@@ -6,6 +6,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{GroupNorm, GroupNormConfig, PaddingConfig2d};
 use burn::tensor::activation::silu;
 use burn::tensor::{backend::Backend, Tensor};
+use simvq_quant::SeededInit;
 
 use crate::fast_conv2d::conv2d_forward;
 use crate::group_norm::group_norm_forward;
@@ -28,13 +29,14 @@ pub(crate) fn conv<B: Backend>(
     cout: usize,
     kernel: usize,
     bias: bool,
-    device: &B::Device,
+    init: &SeededInit<B>,
 ) -> Conv2d<B> {
     let pad = kernel / 2;
-    Conv2dConfig::new([cin, cout], [kernel, kernel])
-        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
-        .with_bias(bias)
-        .init(device)
+    init.conv2d(
+        &Conv2dConfig::new([cin, cout], [kernel, kernel])
+            .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+            .with_bias(bias),
+    )
 }
 
 /// `GroupNorm → swish`, the pre-activation used before every conv of the tokenizer.
@@ -52,15 +54,16 @@ pub struct ResBlockConfig {
 }
 
 impl ResBlockConfig {
-    /// Builds the block with PyTorch's default conv init.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> ResBlock<B> {
+    /// Builds the block with PyTorch's default conv init, drawn from `init`.
+    pub fn init<B: Backend>(&self, init: &SeededInit<B>) -> ResBlock<B> {
         let (cin, cout) = (self.channels_in, self.channels_out);
+        let device = init.device();
         ResBlock {
             norm1: group_norm(cin, device),
-            conv1: conv(cin, cout, 3, false, device),
+            conv1: conv(cin, cout, 3, false, init),
             norm2: group_norm(cout, device),
-            conv2: conv(cout, cout, 3, false, device),
-            nin_shortcut: (cin != cout).then(|| conv(cin, cout, 1, false, device)),
+            conv2: conv(cout, cout, 3, false, init),
+            nin_shortcut: (cin != cout).then(|| conv(cin, cout, 1, false, init)),
         }
     }
 }
@@ -95,12 +98,12 @@ pub(crate) fn res_block_stack<B: Backend>(
     width_in: usize,
     width_out: usize,
     count: usize,
-    device: &B::Device,
+    init: &SeededInit<B>,
 ) -> Vec<ResBlock<B>> {
     (0..count)
         .map(|i| {
             let cin = if i == 0 { width_in } else { width_out };
-            ResBlockConfig::new(cin, width_out).init(device)
+            ResBlockConfig::new(cin, width_out).init(init)
         })
         .collect()
 }
@@ -113,9 +116,9 @@ pub struct Upsampler<B: Backend> {
 
 impl<B: Backend> Upsampler<B> {
     /// Builds the upsampler for `channels` channels.
-    pub fn new(channels: usize, device: &B::Device) -> Self {
+    pub fn new(channels: usize, init: &SeededInit<B>) -> Self {
         Self {
-            conv1: conv(channels, 4 * channels, 3, true, device),
+            conv1: conv(channels, 4 * channels, 3, true, init),
         }
     }
 

@@ -4,6 +4,7 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::GroupNorm;
 use burn::tensor::{backend::Backend, Tensor};
+use simvq_quant::SeededInit;
 
 use crate::blocks::{conv, group_norm, norm_swish, res_block_stack, ResBlock, Upsampler};
 use crate::config::AutoencoderConfig;
@@ -32,19 +33,19 @@ pub struct Decoder<B: Backend> {
 
 impl AutoencoderConfig {
     /// Builds the decoder of `config` (assumed validated).
-    pub fn init_decoder<B: Backend>(&self, device: &B::Device) -> Decoder<B> {
+    pub fn init_decoder<B: Backend>(&self, init: &SeededInit<B>) -> Decoder<B> {
         let config = self;
         let levels = config.channel_multipliers.len();
         let mut width = config.width(levels - 1);
-        let conv_in = conv(config.z_channels, width, 3, true, device);
-        let mid_block = res_block_stack(width, width, config.res_blocks, device);
+        let conv_in = conv(config.z_channels, width, 3, true, init);
+        let mid_block = res_block_stack(width, width, config.res_blocks, init);
         let mut up: Vec<UpLevel<B>> = (0..levels)
             .rev()
             .map(|level| {
                 let out = config.width(level);
-                let block = res_block_stack(width, out, config.res_blocks, device);
+                let block = res_block_stack(width, out, config.res_blocks, init);
                 width = out;
-                let upsample = (level > 0).then(|| Upsampler::new(out, device));
+                let upsample = (level > 0).then(|| Upsampler::new(out, init));
                 UpLevel { block, upsample }
             })
             .collect();
@@ -53,8 +54,8 @@ impl AutoencoderConfig {
             conv_in,
             mid_block,
             up,
-            norm_out: group_norm(width, device),
-            conv_out: conv(width, config.image_channels, 3, true, device),
+            norm_out: group_norm(width, init.device()),
+            conv_out: conv(width, config.image_channels, 3, true, init),
         }
     }
 }

@@ -6,6 +6,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::tensor::activation::leaky_relu;
 use burn::tensor::{backend::Backend, Tensor};
+use simvq_quant::SeededInit;
 
 use crate::fast_conv2d::conv2d_forward;
 
@@ -38,48 +39,54 @@ fn patch_conv<B: Backend>(
     cout: usize,
     stride: usize,
     bias: bool,
-    device: &B::Device,
+    init: &SeededInit<B>,
 ) -> Conv2d<B> {
-    let mut conv = Conv2dConfig::new([cin, cout], [4, 4])
-        .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-        .with_bias(false)
-        .with_initializer(Initializer::Normal {
-            mean: 0.0,
-            std: 0.02,
-        })
-        .init(device);
+    let mut conv = init.conv2d(
+        &Conv2dConfig::new([cin, cout], [4, 4])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .with_bias(false)
+            .with_initializer(Initializer::Normal {
+                mean: 0.0,
+                std: 0.02,
+            }),
+    );
     if bias {
-        let bound = 1.0 / ((cin * 16) as f64).sqrt();
-        conv.bias = Some(
-            Initializer::Uniform {
-                min: -bound,
-                max: bound,
-            }
-            .init([cout], device),
-        );
+        let fan_in = cin * 16;
+        let bound = 1.0 / (fan_in as f64).sqrt();
+        let uniform = Initializer::Uniform {
+            min: -bound,
+            max: bound,
+        };
+        conv.bias = Some(init.param(&uniform, [cout], fan_in, cout * 16));
     }
     conv
 }
 
 impl PatchDiscriminatorConfig {
-    /// Builds the discriminator with the reference's init.
+    /// Builds the discriminator with the reference's init drawn from seed 0
+    /// ([`init_seeded`](Self::init_seeded) takes another).
     pub fn init<B: Backend>(&self, device: &B::Device) -> PatchDiscriminator<B> {
+        self.init_seeded(&SeededInit::new(0, device))
+    }
+
+    /// Builds the discriminator with the reference's init drawn from `init`.
+    pub fn init_seeded<B: Backend>(&self, init: &SeededInit<B>) -> PatchDiscriminator<B> {
         let ndf = self.base_channels;
-        let input = patch_conv(self.in_channels, ndf, 2, true, device);
+        let input = patch_conv(self.in_channels, ndf, 2, true, init);
         let mut width = ndf;
         let blocks = (1..=self.layers)
             .map(|n| {
                 let out = ndf * (1 << n.min(3));
                 let stride = if n < self.layers { 2 } else { 1 };
-                let mut norm = BatchNormConfig::new(out).init(device);
-                norm.gamma = Initializer::Normal {
+                let mut norm = BatchNormConfig::new(out).init(init.device());
+                let gamma = Initializer::Normal {
                     mean: 1.0,
                     std: 0.02,
-                }
-                .init([out], device);
+                };
+                norm.gamma = init.param(&gamma, [out], out, out);
                 let block = DiscriminatorBlock {
-                    conv: patch_conv(width, out, stride, false, device),
+                    conv: patch_conv(width, out, stride, false, init),
                     norm,
                 };
                 width = out;
@@ -89,7 +96,7 @@ impl PatchDiscriminatorConfig {
         PatchDiscriminator {
             input,
             blocks,
-            output: patch_conv(width, 1, 1, true, device),
+            output: patch_conv(width, 1, 1, true, init),
             batchnorm_batch: self.batchnorm_batch,
         }
     }

@@ -4,6 +4,7 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{GroupNorm, PaddingConfig2d};
 use burn::tensor::{backend::Backend, Tensor};
+use simvq_quant::SeededInit;
 
 use crate::blocks::{conv, group_norm, norm_swish, res_block_stack, ResBlock};
 use crate::config::AutoencoderConfig;
@@ -30,32 +31,33 @@ pub struct Encoder<B: Backend> {
 
 impl AutoencoderConfig {
     /// Builds the encoder of `config` (assumed validated).
-    pub fn init_encoder<B: Backend>(&self, device: &B::Device) -> Encoder<B> {
+    pub fn init_encoder<B: Backend>(&self, init: &SeededInit<B>) -> Encoder<B> {
         let config = self;
         let levels = config.channel_multipliers.len();
         let mut width = config.channels;
-        let conv_in = conv(config.image_channels, width, 3, false, device);
+        let conv_in = conv(config.image_channels, width, 3, false, init);
         let down = (0..levels)
             .map(|level| {
                 let out = config.width(level);
-                let block = res_block_stack(width, out, config.res_blocks, device);
+                let block = res_block_stack(width, out, config.res_blocks, init);
                 width = out;
                 let downsample = (level + 1 < levels).then(|| {
-                    Conv2dConfig::new([out, out], [3, 3])
-                        .with_stride([2, 2])
-                        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                        .init(device)
+                    init.conv2d(
+                        &Conv2dConfig::new([out, out], [3, 3])
+                            .with_stride([2, 2])
+                            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)),
+                    )
                 });
                 DownLevel { block, downsample }
             })
             .collect();
-        let mid_block = res_block_stack(width, width, config.res_blocks, device);
+        let mid_block = res_block_stack(width, width, config.res_blocks, init);
         Encoder {
             conv_in,
             down,
             mid_block,
-            norm_out: group_norm(width, device),
-            conv_out: conv(width, config.z_channels, 1, true, device),
+            norm_out: group_norm(width, init.device()),
+            conv_out: conv(width, config.z_channels, 1, true, init),
         }
     }
 }

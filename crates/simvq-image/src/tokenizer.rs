@@ -2,7 +2,7 @@
 
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Int, Tensor};
-use simvq_quant::{QuantLoss, Quantizer, SimVq};
+use simvq_quant::{QuantLoss, Quantizer, SeededInit, SimVq};
 
 use crate::config::ImageTokenizerConfig;
 use crate::decoder::Decoder;
@@ -10,8 +10,15 @@ use crate::encoder::Encoder;
 use crate::error::{ImageError, Result};
 
 impl ImageTokenizerConfig {
-    /// Builds the tokenizer with PyTorch's default init; the quantizer is seeded by its config.
+    /// Builds the tokenizer with PyTorch's default init drawn from seed 0
+    /// ([`init_seeded`](Self::init_seeded) takes another); the quantizer is seeded by its config.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<ImageTokenizer<B>> {
+        self.init_seeded(&SeededInit::new(0, device))
+    }
+
+    /// Builds the tokenizer with PyTorch's default init drawn from `init` (encoder, then
+    /// decoder); the quantizer is seeded by its config.
+    pub fn init_seeded<B: Backend>(&self, init: &SeededInit<B>) -> Result<ImageTokenizer<B>> {
         self.autoencoder.validate()?;
         if self.quantizer.dim != self.autoencoder.z_channels {
             return Err(ImageError::InvalidConfig(format!(
@@ -20,9 +27,9 @@ impl ImageTokenizerConfig {
             )));
         }
         Ok(ImageTokenizer {
-            encoder: self.autoencoder.init_encoder(device),
-            quantizer: self.quantizer.init(device)?,
-            decoder: self.autoencoder.init_decoder(device),
+            encoder: self.autoencoder.init_encoder(init),
+            quantizer: self.quantizer.init(init.device())?,
+            decoder: self.autoencoder.init_decoder(init),
             image_channels: self.autoencoder.image_channels,
             downsample_factor: self.autoencoder.downsample_factor(),
         })

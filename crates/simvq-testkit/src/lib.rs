@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 pub use serde_json::Value;
@@ -140,6 +141,23 @@ pub fn assert_close(got: &[f64], want: &[f64], tolerance: Tolerance, what: &str)
 /// [`assert_close`] for one value.
 pub fn assert_close_scalar(got: f64, want: f64, tolerance: Tolerance, what: &str) {
     assert_close(&[got], &[want], tolerance, what);
+}
+
+/// Every float parameter of `module`, in visiting order (the order checkpoints and
+/// initialisers follow), each flattened.
+pub fn module_weights<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<f32>> {
+    let mut flat = Flatten(Vec::new());
+    module.visit(&mut flat);
+    flat.0
+}
+
+struct Flatten(Vec<Vec<f32>>);
+
+impl<B: Backend> ModuleVisitor<B> for Flatten {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let values = param.val().into_data().convert::<f32>();
+        self.0.push(values.to_vec().expect("f32 values"));
+    }
 }
 
 #[cfg(test)]

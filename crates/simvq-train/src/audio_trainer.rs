@@ -55,6 +55,10 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
         "clips"
     }
 
+    fn seed_step(&self, generator: &AudioCodec<B>, seed: u64) {
+        generator.reseed_dropout(seed);
+    }
+
     fn batch_len(&self, batch: &AudioBatch) -> usize {
         batch.shape[0]
     }
@@ -191,10 +195,10 @@ pub fn train_audio<B: AutodiffBackend>(
     };
     let trained = run_gan(
         &task,
-        || {
+        |init| {
             Ok((
-                config.model.init::<B>(device)?,
-                config.discriminator.init::<B>(device),
+                config.model.init_seeded(init)?,
+                config.discriminator.init_seeded(init),
             ))
         },
         train,

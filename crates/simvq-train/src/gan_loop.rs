@@ -23,7 +23,7 @@ use burn::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use simvq_data::{Example, Loader, Prefetcher};
-use simvq_quant::CodebookUsage;
+use simvq_quant::{CodebookUsage, SeededInit};
 
 use crate::ema::WeightEma;
 use crate::error::{Result, TrainError};
@@ -122,6 +122,10 @@ pub(crate) trait GanTask<B: AutodiffBackend> {
 
     /// What the throughput counts ("img", "clips").
     fn unit(&self) -> &'static str;
+
+    /// Seeds the generator's own random draws (dropout masks) for one step, so that they
+    /// depend on the run's seed and the step alone and a resumed run replays them.
+    fn seed_step(&self, generator: &Self::Generator, seed: u64);
 
     /// Examples in a batch.
     fn batch_len(&self, batch: &<Self::Data as Example>::Batch) -> usize;
@@ -329,12 +333,12 @@ struct Run<B: AutodiffBackend, T: GanTask<B>> {
     state: TrainState,
 }
 
-/// Trains `task` on `loader`'s batches: initialises the networks with `init` after seeding the
-/// backend, resumes from the newest checkpoint when asked, and runs to the end (or to
+/// Trains `task` on `loader`'s batches: initialises the networks with `init` (drawing from the
+/// run's seed on the host), resumes from the newest checkpoint when asked, and runs to the end (or to
 /// `options.stop_after`).
 pub(crate) fn run_gan<B, T>(
     task: &T,
-    init: impl FnOnce() -> Result<(T::Generator, T::Discriminator)>,
+    init: impl FnOnce(&SeededInit<B>) -> Result<(T::Generator, T::Discriminator)>,
     loader: Arc<Loader<T::Data>>,
     settings: &LoopSettings,
     options: &RunOptions,
@@ -367,8 +371,7 @@ where
     } else {
         None
     };
-    B::seed(device, settings.seed);
-    let (mut generator, discriminator) = init()?;
+    let (mut generator, discriminator) = init(&SeededInit::new(settings.seed, device))?;
     if resume_from.is_none() {
         generator = init_from_data(task, generator, &loader, schedule, bar, device)?;
     }
@@ -399,11 +402,9 @@ where
     while run.state.step < stop_at {
         let step = run.state.step;
         window.begin();
-        // Dropout draws from the backend's generator, which a checkpoint cannot hold: seed it
-        // from (seed, step) so a resumed run draws what the uninterrupted one would.
-        for d in &devices {
-            B::seed(d, step_seed(settings.seed, step));
-        }
+        // A checkpoint does not hold the dropout generator: seed it from (seed, step) so a
+        // resumed run draws what the uninterrupted one would.
+        task.seed_step(&run.generator, step_seed(settings.seed, step));
         let batch = batches.next_batch()?;
         for skipped in loader.take_skipped() {
             say(
@@ -548,7 +549,7 @@ where
     })
 }
 
-/// The backend seed of step `step` (SplitMix64 of the run seed and the step).
+/// The dropout seed of step `step` (SplitMix64 of the run seed and the step).
 fn step_seed(seed: u64, step: usize) -> u64 {
     let mut z = seed ^ (step as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -74,6 +74,9 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
         "img"
     }
 
+    /// The tokenizer draws nothing at random during a step (no dropout).
+    fn seed_step(&self, _generator: &ImageTokenizer<B>, _seed: u64) {}
+
     fn batch_len(&self, batch: &ImageBatch) -> usize {
         batch.shape[0]
     }
@@ -201,10 +204,10 @@ pub fn train_image<B: AutodiffBackend>(
     let task = ImageTask::new(config, load_lpips::<B>(config, device, &bar)?);
     let trained = run_gan(
         &task,
-        || {
+        |init| {
             Ok((
-                config.model.init::<B>(device)?,
-                config.discriminator.init::<B>(device),
+                config.model.init_seeded(init)?,
+                config.discriminator.init_seeded(init),
             ))
         },
         train,

@@ -15,10 +15,6 @@ use simvq_train::{
 
 type B = Autodiff<Flex>;
 
-/// Model init draws from the backend's global RNG (seeded per run), so runs in one process
-/// must not interleave: the tests here take turns.
-static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// A tokenizer small enough to train for a few steps in a test.
 fn tiny_config(steps: usize) -> ImageTrainConfig {
     let mut config = ImageTrainConfig::demo();
@@ -62,7 +58,6 @@ fn checkpoint_weights(config: &ImageTrainConfig, dir: &Path, name: &str) -> Vec<
 
 #[test]
 fn a_stopped_run_resumes_to_the_same_state_as_an_uninterrupted_one() {
-    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let config = tiny_config(6);
     let device = Default::default();
     let straight = tempfile::tempdir().unwrap();
@@ -153,7 +148,6 @@ fn a_stopped_run_resumes_to_the_same_state_as_an_uninterrupted_one() {
 
 #[test]
 fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
-    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut config = tiny_config(4);
     config.schedule.checkpoint_every = 1;
     config.optimizer.learning_rate = 1e30;
@@ -168,7 +162,7 @@ fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
     assert_eq!(last, step - 1, "nothing written for the failed step");
     assert_eq!(
         checkpoint_weights(&config, &dir, "model").len(),
-        common::module_weights(&config.model.init::<Flex>(&device).unwrap()).len()
+        simvq_testkit::module_weights(&config.model.init::<Flex>(&device).unwrap()).len()
     );
 
     config.schedule.on_non_finite = NonFinitePolicy::Skip;
@@ -180,7 +174,6 @@ fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
 
 #[test]
 fn data_parallel_steps_match_the_single_device_step() {
-    let _turn = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // Without the GAN term the generator's gradient does not depend on the discriminator's
     // per-device BatchNorm statistics, so two half-batches must give the whole batch's step.
     let mut config = tiny_config(2);
