@@ -1,0 +1,191 @@
+//! The passes compared across backends. Each one is generic over the backend and returns
+//! every value it computed: outputs, losses, indices and the gradient of every parameter.
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Tensor, TensorData};
+use simvq_audio::{audio_discriminator_loss, AudioCodecConfig, AudioDiscriminatorConfig};
+use simvq_data::ImageBatch;
+use simvq_image::PatchDiscriminatorConfig;
+use simvq_image::{discriminator_hinge_loss, ImageLossConfig, ImageTokenizerConfig};
+use simvq_quant::{Codebook, Quantizer, SeededInit, SimVqConfig};
+use simvq_testkit::closed_form;
+use simvq_train::{ImageStep, ImageTrainConfig};
+
+use crate::values::Values;
+
+/// A closed-form tensor of `shape` (the `tools/` scripts' inputs), values in about ±`scale`.
+fn input<B: AutodiffBackend, const D: usize>(
+    shape: [usize; D],
+    salt: f64,
+    scale: f64,
+    device: &B::Device,
+) -> Tensor<B, D> {
+    let values = closed_form(shape.iter().product(), salt, scale, 0.0);
+    Tensor::from_data(TensorData::new(values, shape), device)
+}
+
+/// SimVQ forward and backward at K = 1,024 with the search tiled (a small budget): indices,
+/// quantized values, the loss, and the gradients of the latents, `W` and `b`.
+pub fn quantizer_pass<B: AutodiffBackend>(device: &B::Device) -> Values {
+    let quantizer = SimVqConfig::new()
+        .with_codebook_size(1024)
+        .with_dim(16)
+        .with_seed(5)
+        .with_search_budget_bytes(64 * 1024)
+        .init::<B>(device)
+        .expect("valid config");
+    let z = input::<B, 2>([2048, 16], 1.0, 1.0, device).require_grad();
+    let out = quantizer.forward(z.clone()).expect("valid input");
+    let loss = out.loss.total() + out.quantized.clone().powi_scalar(2).mean() * 0.5;
+    let grads = loss.backward();
+    let mut values = Values::default();
+    values.int("indices", &out.indices);
+    values.float("quantized", &out.quantized);
+    values.float("loss", &loss);
+    values.float("grad z", &z.grad(&grads).expect("z is used"));
+    values.gradients("grad quantizer", &quantizer, &grads);
+    values
+}
+
+/// The tiled nearest-code search on a codebook whose codes come in identical pairs and
+/// triples, so every query has tied nearest codes: the lowest index must win, in every tile.
+pub fn tied_search<B: Backend>(device: &B::Device) -> Vec<i64> {
+    let distinct = closed_form(64 * 8, 2.0, 1.0, 0.0);
+    // Code k is distinct code k / 3 (codes 0–2 equal, 3–5 equal, …): 192 codes.
+    let codes: Vec<f32> = (0..192)
+        .flat_map(|k| distinct[(k / 3) * 8..(k / 3 + 1) * 8].to_vec())
+        .collect();
+    let codes = Tensor::<B, 2>::from_data(TensorData::new(codes, [192, 8]), device);
+    // Queries: the distinct codes themselves, plus a little closed-form noise.
+    let noise = closed_form(64 * 8, 3.0, 1e-3, 0.0);
+    let queries: Vec<f32> = distinct.iter().zip(&noise).map(|(c, n)| c + n).collect();
+    let queries = Tensor::<B, 2>::from_data(TensorData::new(queries, [64, 8]), device);
+    // A budget of a few rows per tile: the ties straddle tile edges.
+    let nearest = Codebook::new(codes, 64 * 5 * 4).nearest(queries);
+    nearest
+        .into_data()
+        .convert::<i64>()
+        .to_vec()
+        .expect("indices")
+}
+
+/// The demo image tokenizer made small, with its PatchGAN: reconstruction, indices, patch
+/// logits, the generator and discriminator losses, and every gradient of both networks.
+pub fn image_pass<B: AutodiffBackend>(device: &B::Device) -> Values {
+    let config = small_image_config();
+    let init = SeededInit::<B>::new(11, device);
+    let tokenizer = config.model.init_seeded(&init).expect("valid config");
+    let discriminator = config.discriminator.init_seeded(&init);
+    let loss = ImageLossConfig::new()
+        .with_perceptual_weight(0.0)
+        .init::<B>(None);
+    let images = input::<B, 4>([2, 3, 16, 16], 4.0, 1.0, device);
+    let out = tokenizer.forward(images.clone()).expect("valid input");
+    let logits_fake = discriminator.forward(out.reconstruction.clone());
+    let generator = loss.generator(
+        images.clone(),
+        out.reconstruction.clone(),
+        logits_fake.clone(),
+        &out.quant_loss,
+    );
+    let logits_real = discriminator.forward(images);
+    let d_loss = discriminator_hinge_loss(logits_real, logits_fake);
+    let grads = (generator.total.clone() + d_loss.clone()).backward();
+    let mut values = Values::default();
+    values.float("reconstruction", &out.reconstruction);
+    values.int("indices", &out.indices);
+    values.float("generator loss", &generator.total);
+    values.float("discriminator loss", &d_loss);
+    values.gradients("grad tokenizer", &tokenizer, &grads);
+    values.gradients("grad discriminator", &discriminator, &grads);
+    values
+}
+
+/// Two `ImageStep`s (forward, backward, both Adam updates) from seeded weights: the losses of
+/// each and every weight of both networks after them. The learning rate is small (1e-5):
+/// Adam's first updates are about `lr · sign(g)`, so a gradient that is zero up to rounding
+/// may move a weight by ±lr on either backend, and that must stay inside the tolerance.
+pub fn image_training_step<B: AutodiffBackend>(device: &B::Device) -> Values {
+    let mut config = small_image_config();
+    config.optimizer.learning_rate = 1e-5;
+    let init = SeededInit::<B>::new(12, device);
+    let mut tokenizer = config.model.init_seeded(&init).expect("valid config");
+    let mut discriminator = config.discriminator.init_seeded(&init);
+    let mut step = ImageStep::<B>::new(&config, None);
+    let mut values = Values::default();
+    for (i, salt) in [5.0, 6.0].into_iter().enumerate() {
+        let batch = ImageBatch {
+            pixels: closed_form(2 * 3 * 16 * 16, salt, 1.0, 0.0),
+            shape: [2, 3, 16, 16],
+            paths: Vec::new(),
+        };
+        let losses;
+        (tokenizer, discriminator, losses) = step
+            .step(tokenizer, discriminator, &batch, device)
+            .expect("a finite step");
+        values.host(&format!("losses of step {i}"), losses);
+    }
+    values.weights("tokenizer after", &tokenizer);
+    values.weights("discriminator after", &discriminator);
+    values
+}
+
+/// The demo config, narrow: f2, 8-d codes, 64 codes, a 2-layer PatchGAN, the GAN term on.
+fn small_image_config() -> ImageTrainConfig {
+    let mut config = ImageTrainConfig::demo();
+    config.model = ImageTokenizerConfig::new(
+        config
+            .model
+            .autoencoder
+            .clone()
+            .with_channels(32)
+            .with_channel_multipliers(vec![1, 2])
+            .with_z_channels(8),
+        SimVqConfig::new()
+            .with_codebook_size(64)
+            .with_dim(8)
+            .with_seed(4),
+    );
+    config.discriminator = PatchDiscriminatorConfig::new()
+        .with_base_channels(8)
+        .with_layers(2);
+    config.loss.generator_weight = 0.1;
+    config
+}
+
+/// The audio demo codec made small, with the three discriminators: reconstruction, indices,
+/// the generator objective (mel, hinge, feature matching, commitment) and the discriminator
+/// objective, and every gradient of both. The pos_net dropout is on: its masks are drawn on
+/// the host, so both backends drop the same elements.
+pub fn audio_pass<B: AutodiffBackend>(device: &B::Device) -> Values {
+    let config = simvq_train::AudioTrainConfig::demo();
+    let model: AudioCodecConfig = config.model.clone();
+    let discriminator: AudioDiscriminatorConfig = config.discriminator.clone().with_use_dac(true);
+    let init = SeededInit::<B>::new(13, device);
+    let codec = model.init_seeded(&init).expect("valid config");
+    let discriminator = discriminator.init_seeded(&init);
+    let loss = config.loss.init::<B>(device);
+    codec.reseed_dropout(3);
+    let wave = input::<B, 2>([2, 3200], 6.0, 0.5, device);
+    let out = codec.forward(wave.clone()).expect("valid input");
+    let real = discriminator.forward(wave.clone());
+    let fake = discriminator.forward(out.reconstruction.clone());
+    let generator = loss.generator(
+        wave,
+        out.reconstruction.clone(),
+        &real,
+        &fake,
+        &out.quant_loss,
+    );
+    let d_loss = audio_discriminator_loss(&real, &fake, loss.mrd_weight());
+    let grads = (generator.total.clone() + d_loss.clone()).backward();
+    let mut values = Values::default();
+    values.float("reconstruction", &out.reconstruction);
+    values.int("indices", &out.indices);
+    values.float("mel loss", &generator.mel);
+    values.float("generator loss", &generator.total);
+    values.float("discriminator loss", &d_loss);
+    values.gradients("grad codec", &codec, &grads);
+    values.gradients("grad discriminators", &discriminator, &grads);
+    values
+}
