@@ -29,6 +29,8 @@ import types
 import torch
 import torch.nn.functional as F
 
+from package_stub import package_module
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 torch.set_default_dtype(torch.float64)
 
@@ -54,16 +56,6 @@ def flat(t):
 
 def grad_of(t):
     return flat(t.grad) if t.grad is not None else [0.0] * t.numel()
-
-
-def package_module(package, module):
-    """`package.module` loaded without the package's __init__ (which pulls in training stacks)."""
-    if package not in sys.modules:
-        spec = importlib.util.find_spec(package)
-        stub = types.ModuleType(package)
-        stub.__path__ = list(spec.submodule_search_locations)
-        sys.modules[package] = stub
-    return importlib.import_module(f"{package}.{module}")
 
 
 def dac_gan_loss_class():

@@ -50,12 +50,13 @@ WATCHED = [
 
 
 def quantize(q, z):
-    """The reference's SimVQ forward (taming VectorQuantizer2 with the projection, legacy off)."""
-    b, d, h, w = z.shape
-    flat = z.permute(0, 2, 3, 1).reshape(-1, d)
+    """The reference's SimVQ forward (taming VectorQuantizer2 with the projection, legacy off)
+    on channels-first latents of any rank (`[B, D, H, W]` images, `[B, D, T]` audio)."""
+    last = z.movedim(1, -1)
+    flat = last.reshape(-1, last.shape[-1])
     codes = q.embedding_proj(q.embedding.weight)
     dist = (flat ** 2).sum(1, keepdim=True) + (codes ** 2).sum(1) - 2 * flat @ codes.t()
-    zq = codes[dist.argmin(1)].view(b, h, w, d).permute(0, 3, 1, 2)
+    zq = codes[dist.argmin(1)].view(last.shape).movedim(-1, 1)
     commit = 0.25 * torch.mean((zq.detach() - z) ** 2) + torch.mean((zq - z.detach()) ** 2)
     return z + (zq - z).detach(), commit
 

@@ -10,15 +10,18 @@ backbone. SimVQ as in the image fixture. The checkpoint is laid out as Lightning
 weights, EMA weights under `model_ema.<name without dots>`, a discriminator key to ignore,
 integer-keyed optimizer states.
 
-Small widths (SEANet 4 filters → 16-d codes, backbone 32 wide × 2 ConvNeXt blocks, K 64; the
+Small widths (SEANet 4 filters → 16-d codes, backbone 64 wide × 2 ConvNeXt blocks, K 64; the
 reference's strides 2·4·5·8 = 320 and n_fft 1280). The codebook is drawn from encoder latents
 of varied signals so the test signals use several codes. Raw and EMA share storage (keeping
 the file under 1 MB) except the quantizer's W and b and the head's bias, so the test still
-tells which set was loaded.
+tells which set was loaded. The backbone is 64 wide, not 32, so that each of the 32 GroupNorm
+groups holds two channels: with one channel per group every norm removes per-channel constants,
+and the pos_net's biases would get gradients that are zero in exact arithmetic (which a
+training-step comparison cannot check; tools/golden_audio_step.py steps this codec).
 
 Writes crates/simvq-cli/tests/fixtures/audio_ckpt.ckpt and audio_ckpt.json.
 
-    /tmp/taenv/bin/python tools/golden_import_audio.py   # torch 2.11, encodec 0.1.1, vocos 0.0.3
+    /tmp/aenv/bin/python tools/golden_import_audio.py   # torch 2.15, encodec 0.1.1, vocos 0.0.3
 """
 
 import importlib
@@ -30,13 +33,14 @@ import types
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from vocos.heads import ISTFTHead
-from vocos.modules import ConvNeXtBlock
-
 from lightning_fixture import save_lightning_checkpoint
+from package_stub import package_module
+
+ISTFTHead = package_module("vocos", "heads").ISTFTHead
+ConvNeXtBlock = package_module("vocos", "modules").ConvNeXtBlock
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/simvq-cli/tests/fixtures"
-FILTERS, D, DIM, INTERMEDIATE, LAYERS, K = 4, 16, 32, 64, 2, 64
+FILTERS, D, DIM, INTERMEDIATE, LAYERS, K = 4, 16, 64, 128, 2, 64
 
 
 def seanet_encoder_class():

@@ -130,44 +130,18 @@ fn multi_resolution_discriminator_matches_vocos_0_0_3() {
 
 #[test]
 fn dac_discriminator_and_losses_match_descript_audio_codec() {
-    use burn::module::{ModuleMapper, Param};
-    use burn::tensor::{backend::Backend, TensorData};
+    use burn::tensor::TensorData;
     use simvq_audio::{
         dac_feature_matching_loss, lsgan_discriminator_loss, lsgan_generator_loss, DacConfig,
     };
-
-    /// tools/golden_dac.py's closed-form weights, told apart by shape: weight_g is
-    /// `[out, 1, 1, 1]`, weight_v the other 4-D tensors, the bias 1-D.
-    struct ClosedForm;
-    impl<B: Backend> ModuleMapper<B> for ClosedForm {
-        fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
-            let (id, tensor, mapper) = param.consume();
-            let shape = tensor.dims();
-            let numel: usize = shape.iter().product();
-            let is_g = D == 4 && shape[1..].iter().all(|&d| d == 1);
-            let values: Vec<f32> = (0..numel)
-                .map(|i| {
-                    let i = i as f64;
-                    (if D == 1 {
-                        0.01 * (1.7 * i).sin()
-                    } else if is_g {
-                        0.5 + 0.25 * (0.9 * i).cos()
-                    } else {
-                        (0.37 * i + 0.01 * numel as f64).sin()
-                    }) as f32
-                })
-                .collect();
-            let tensor = Tensor::from_data(TensorData::new(values, shape), &tensor.device());
-            Param::from_mapped_value(id, tensor, mapper)
-        }
-    }
+    use simvq_testkit::ClosedFormWeights;
 
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let golden = read_json(fixtures.join("dac_golden.json"));
     let device = Default::default();
     let dac = DacConfig::new()
         .init(&SeededInit::<Flex>::new(0, &device))
-        .map(&mut ClosedForm);
+        .map(&mut ClosedFormWeights);
     assert_eq!(
         dac.num_params() as u64,
         golden["parameters"].as_u64().unwrap()

@@ -6,7 +6,6 @@
 //! quantizer loss), values and gradients with respect to every verdict, the reconstruction and
 //! the quantizer loss, on hinges on both sides of their kinks and on saturated ones.
 
-use std::f64::consts::TAU;
 use std::path::Path;
 
 use burn::backend::{Autodiff, Flex};
@@ -14,8 +13,8 @@ use burn::tensor::{Tensor, TensorData};
 use simvq_audio::{audio_discriminator_loss, AudioLossConfig, AudioVerdicts, Verdict};
 use simvq_quant::QuantLoss;
 use simvq_testkit::{
-    assert_close, assert_close_scalar, closed_form, grad_values, leaf, number, numbers, read_json,
-    tensor_values, Tolerance, Value,
+    assert_close, assert_close_scalar, broadband, closed_form, grad_values, leaf, number, numbers,
+    read_json, tensor_values, Tolerance, Value,
 };
 
 type B = Autodiff<Flex>;
@@ -76,17 +75,6 @@ fn all_verdicts(golden: &Value, offset: f64) -> (AudioVerdicts<B>, AudioVerdicts
         dac: verdicts(golden, 8, 2.9, offset, true),
     };
     (real, fake)
-}
-
-/// The script's `broadband`: `scale · sin((0.37 i²) mod 2π + 0.1 i + salt)`, energy in every
-/// mel band.
-fn broadband(len: usize, salt: f64, scale: f64) -> Vec<f32> {
-    (0..len)
-        .map(|i| {
-            let i = i as f64;
-            (scale * ((0.37 * i * i) % TAU + 0.1 * i + salt).sin()) as f32
-        })
-        .collect()
 }
 
 fn scalar(t: &Tensor<B, 1>) -> f64 {

@@ -11,7 +11,7 @@
 //! convs keep `weight_g`/`weight_v` (ours are weight-normed too), PyTorch `Linear` weights are
 //! transposed, LSTM matrices are split into burn's four gates.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
@@ -32,7 +32,8 @@ const FROZEN_CODEBOOK: &str = "quantize.embedding.weight";
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportReport {
-    /// Tensors loaded into the model.
+    /// Checkpoint tensors loaded into the model (an LSTM matrix, split into our four gates,
+    /// counts once).
     pub loaded: usize,
     /// Whether the EMA weights were taken.
     pub ema: bool,
@@ -347,8 +348,8 @@ pub fn import_discriminator<B: Backend>(
 
 /// Sets every tensor of `module` from the checkpoint tensor the reference calls
 /// `reference(path)` (its EMA copy when `ema`), checking every shape before anything is set;
-/// `misfit` words the error when some are missing or of another shape. Returns how many were
-/// loaded.
+/// `misfit` words the error when some are missing or of another shape. Returns how many
+/// checkpoint tensors were read (fewer than `module` has when LSTM gates share one).
 fn load_tensors<B: Backend, M: ModuleSnapshot<B>>(
     checkpoint: &Checkpoint,
     module: &mut M,
@@ -360,6 +361,7 @@ fn load_tensors<B: Backend, M: ModuleSnapshot<B>>(
     let targets = module.collect(None, None, false);
     let mut snapshots = Vec::with_capacity(targets.len());
     let mut misfits = Misfits::default();
+    let mut read = HashSet::new();
     for target in &targets {
         let ours = target.full_path();
         let reference = reference(&ours);
@@ -382,6 +384,7 @@ fn load_tensors<B: Backend, M: ModuleSnapshot<B>>(
             );
             continue;
         }
+        read.insert(key.clone());
         let mut data = source
             .to_data()
             .map_err(|e| fail(format!("{key}: {e}")))?
@@ -402,15 +405,15 @@ fn load_tensors<B: Backend, M: ModuleSnapshot<B>>(
     if !misfits.is_empty() {
         return Err(fail(misfit(&misfits)));
     }
-    let loaded = snapshots.len();
+    let set = snapshots.len();
     let result = module.apply(snapshots, None, None, false);
-    if !result.errors.is_empty() || !result.missing.is_empty() || result.applied.len() != loaded {
+    if !result.errors.is_empty() || !result.missing.is_empty() || result.applied.len() != set {
         return Err(fail(format!(
-            "{} of {loaded} tensors applied ({} errors, {} missing)",
+            "{} of {set} tensors applied ({} errors, {} missing)",
             result.applied.len(),
             result.errors.len(),
             result.missing.len()
         )));
     }
-    Ok(loaded)
+    Ok(read.len())
 }

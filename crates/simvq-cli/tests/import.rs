@@ -7,27 +7,19 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
 use burn::module::ParamId;
 use burn::tensor::{Tensor, TensorData};
 use burn_store::TensorSnapshot;
-use simvq_audio::{AudioCodecConfig, SeanetConfig, VocosConfig};
 use simvq_cli::{import_checkpoint, load_model, save_model, Checkpoint, ModelConfig, Tokenizer};
 use simvq_quant::SimVqConfig;
 use simvq_testkit::{assert_close, numbers, read_json, Tolerance, Value};
 
 type B = Flex;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
 fn golden() -> Value {
-    read_json(fixture("image_ckpt.json"))
+    read_json(common::fixture("image_ckpt.json"))
 }
 
 /// The fixture's architecture.
@@ -78,7 +70,7 @@ fn assert_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
 #[test]
 fn the_ema_weights_import_and_reproduce_the_reference() {
     let (tokenizer, report) = import_checkpoint::<B>(
-        &Checkpoint::read(&fixture("image_ckpt.ckpt")).unwrap(),
+        &Checkpoint::read(&common::fixture("image_ckpt.ckpt")).unwrap(),
         &tiny_config(),
         true,
         &Default::default(),
@@ -97,7 +89,7 @@ fn the_ema_weights_import_and_reproduce_the_reference() {
 #[test]
 fn the_raw_weights_import_on_request() {
     let (tokenizer, report) = import_checkpoint::<B>(
-        &Checkpoint::read(&fixture("image_ckpt.ckpt")).unwrap(),
+        &Checkpoint::read(&common::fixture("image_ckpt.ckpt")).unwrap(),
         &tiny_config(),
         false,
         &Default::default(),
@@ -115,7 +107,7 @@ fn a_checkpoint_of_another_architecture_is_refused_by_name() {
     config.autoencoder = config.autoencoder.with_z_channels(16);
     config.quantizer = SimVqConfig::new().with_codebook_size(32).with_dim(16);
     let err = import_checkpoint::<B>(
-        &Checkpoint::read(&fixture("image_ckpt.ckpt")).unwrap(),
+        &Checkpoint::read(&common::fixture("image_ckpt.ckpt")).unwrap(),
         &ModelConfig::Image(config),
         true,
         &Default::default(),
@@ -128,26 +120,15 @@ fn a_checkpoint_of_another_architecture_is_refused_by_name() {
     );
 }
 
-/// The audio fixture's architecture: SEANet with 4 filters, 16-d codes and a 2-layer LSTM, the
-/// reference's strides; a Vocos backbone 32 wide with 2 ConvNeXt blocks; K 64.
-fn tiny_audio_config() -> ModelConfig {
-    ModelConfig::Audio(AudioCodecConfig::new(
-        SeanetConfig::new().with_filters(4).with_dimension(16),
-        SimVqConfig::new().with_codebook_size(64).with_dim(16),
-        VocosConfig::new()
-            .with_input_channels(16)
-            .with_dim(32)
-            .with_intermediate_dim(64)
-            .with_layers(2),
-    ))
-}
-
 fn assert_audio_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
     let Tokenizer::Audio(codec) = tokenizer else {
         panic!("an audio codec");
     };
     let wave = Tensor::<B, 2>::from_data(
-        TensorData::new(input(&read_json(fixture("audio_ckpt.json"))), [2, 2500]),
+        TensorData::new(
+            input(&read_json(common::fixture("audio_ckpt.json"))),
+            [2, 2500],
+        ),
         &Default::default(),
     );
     let tokens = codec.encode(wave).unwrap();
@@ -157,25 +138,51 @@ fn assert_audio_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
 
 #[test]
 fn an_audio_checkpoint_imports_with_its_lstm_gates_and_pos_net() {
-    let golden = read_json(fixture("audio_ckpt.json"));
+    let golden = read_json(common::fixture("audio_ckpt.json"));
     for (ema, set) in [(true, "ema"), (false, "raw")] {
         let (tokenizer, report) = import_checkpoint::<B>(
-            &Checkpoint::read(&fixture("audio_ckpt.ckpt")).unwrap(),
-            &tiny_audio_config(),
+            &Checkpoint::read(&common::fixture("audio_ckpt.ckpt")).unwrap(),
+            &ModelConfig::Audio(common::fixture_audio_codec()),
             ema,
             &Default::default(),
         )
         .unwrap();
         assert_eq!(report.ema, ema);
+        // 135 reference tensors (each LSTM matrix once, not once per gate) of the 274: the
+        // other weight set, a discriminator key, the raw iSTFT window buffer.
+        assert_eq!((report.loaded, report.ignored), (135, 139));
         assert_audio_reproduces(&tokenizer, &golden[set]);
     }
 }
 
+/// A state dict holding the codec alone (tools/golden_audio_step.py writes one): more of our
+/// tensors than checkpoint keys, since one LSTM matrix fills four gates.
+#[test]
+fn a_codec_only_state_dict_imports_and_reports_the_buffer_it_ignores() {
+    let (_, report) = import_checkpoint::<B>(
+        &Checkpoint::read(&common::fixture("audio_step_after.ckpt")).unwrap(),
+        &ModelConfig::Audio(common::fixture_audio_codec()),
+        false,
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        (report.loaded, report.ignored),
+        (135, 1),
+        "head.istft.window unused"
+    );
+}
+
 /// The audio fixture with `edit` applied to its tensors, imported (EMA weights): the error.
 fn audio_import_error(edit: impl FnOnce(&mut HashMap<String, TensorSnapshot>)) -> String {
-    let mut checkpoint = Checkpoint::read(&fixture("audio_ckpt.ckpt")).unwrap();
+    let mut checkpoint = Checkpoint::read(&common::fixture("audio_ckpt.ckpt")).unwrap();
     edit(checkpoint.tensors_mut());
-    match import_checkpoint::<B>(&checkpoint, &tiny_audio_config(), true, &Default::default()) {
+    match import_checkpoint::<B>(
+        &checkpoint,
+        &ModelConfig::Audio(common::fixture_audio_codec()),
+        true,
+        &Default::default(),
+    ) {
         Ok(_) => panic!("the edited checkpoint imported"),
         Err(e) => e.to_string(),
     }

@@ -7,36 +7,19 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use burn::backend::{Autodiff, Flex};
 use burn_store::ModuleSnapshot;
 use simvq_cli::{import_checkpoint, import_discriminator, Checkpoint, ModelConfig, Tokenizer};
 use simvq_data::ImageBatch;
 use simvq_image::{ImageLossConfig, PatchDiscriminatorConfig};
 use simvq_testkit::{
-    assert_close, assert_close_scalar, closed_form, number, numbers, read_json, Tolerance, Value,
+    assert_close, assert_close_scalar, closed_form, number, numbers, read_json, Value,
 };
 use simvq_train::{ImageStep, ImageTrainConfig, OptimizerSettings};
 
 type B = Autodiff<Flex>;
 
-/// Parameters after the step: f32 arithmetic in both, summed in other orders.
-const AFTER: Tolerance = Tolerance {
-    abs: 1e-6,
-    rel: 1e-5,
-};
-/// Losses before the step.
-const LOSS: Tolerance = Tolerance {
-    abs: 1e-6,
-    rel: 1e-5,
-};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use common::{STEP as AFTER, STEP as LOSS};
 
 /// The script's networks and step: tools/golden_import_image.py's tokenizer, a PatchGAN with
 /// ndf 8, no LPIPS, Adam at lr 1e-3.
@@ -103,11 +86,11 @@ fn our_path(reference: &str) -> (&'static str, bool, bool) {
 }
 
 fn check_step(case: &str, exact: bool) {
-    let golden = read_json(fixture("image_step.json"));
+    let golden = read_json(common::fixture("image_step.json"));
     let want: &Value = &golden["cases"][case];
     let config = config(exact);
     let device = Default::default();
-    let checkpoint = Checkpoint::read(&fixture("image_step.ckpt")).unwrap();
+    let checkpoint = Checkpoint::read(&common::fixture("image_step.ckpt")).unwrap();
     let (tokenizer, _) = import_checkpoint::<B>(
         &checkpoint,
         &ModelConfig::Image(config.model.clone()),

@@ -5,12 +5,17 @@
 //! A dev-dependency only; it panics (with a message) instead of returning errors, as a test
 //! should.
 
+mod closed_form_weights;
+
+use std::f64::consts::TAU;
 use std::path::Path;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 pub use serde_json::Value;
+
+pub use closed_form_weights::ClosedFormWeights;
 
 /// The JSON file at `path`.
 pub fn read_json(path: impl AsRef<Path>) -> Value {
@@ -46,6 +51,21 @@ pub fn number(value: &Value) -> f64 {
 pub fn closed_form(len: usize, salt: f64, scale: f64, offset: f64) -> Vec<f32> {
     (0..len)
         .map(|i| (offset + scale * (0.37 * i as f64 + salt).sin()) as f32)
+        .collect()
+}
+
+/// Value `i` of the fixture scripts' `broadband`: `scale · sin((0.37 i²) mod 2π + 0.1 i +
+/// salt)` in f64, energy in every mel band (a pure tone leaves bands at the log floor, where
+/// rounding decides the clamp).
+pub fn broadband_at(i: usize, salt: f64, scale: f64) -> f64 {
+    let i = i as f64;
+    scale * ((0.37 * i * i) % TAU + 0.1 * i + salt).sin()
+}
+
+/// `broadband_at` for `i` in `0..len`, rounded to f32.
+pub fn broadband(len: usize, salt: f64, scale: f64) -> Vec<f32> {
+    (0..len)
+        .map(|i| broadband_at(i, salt, scale) as f32)
         .collect()
 }
 

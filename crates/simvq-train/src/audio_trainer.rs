@@ -31,8 +31,17 @@ use crate::split_eval::SplitEval;
 pub type AudioRunReport = RunReport<SplitEval<AudioEvalReport>>;
 
 /// The codec's step.
-struct AudioTask<B: AutodiffBackend> {
+pub(crate) struct AudioTask<B: AutodiffBackend> {
     loss: AudioLoss<B>,
+}
+
+impl<B: AutodiffBackend> AudioTask<B> {
+    /// The step of `config`, its loss (the mel filterbank) on `device`.
+    pub(crate) fn new(config: &AudioTrainConfig, device: &B::Device) -> Self {
+        Self {
+            loss: config.loss.init::<B>(device),
+        }
+    }
 }
 
 impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
@@ -190,9 +199,7 @@ pub fn train_audio<B: AutodiffBackend>(
     let val = whole_utterances(&options.val, sample_rate, config.data.seed)?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);
-    let task = AudioTask {
-        loss: config.loss.init::<B>(device),
-    };
+    let task = AudioTask::<B>::new(config, device);
     let trained = run_gan(
         &task,
         |init| {

@@ -2,8 +2,6 @@
 //! custom loops and for checking the step against the reference's: the run loop takes the
 //! same step (the same `GanTask::shard_step`, the same Adam) on each device's shard.
 
-use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use simvq_data::ImageBatch;
 use simvq_image::{ImageTokenizer, PatchDiscriminator};
@@ -11,37 +9,23 @@ use simvq_metrics::Lpips;
 use simvq_quant::CodebookUsage;
 
 use crate::error::Result;
-use crate::gan_loop::GanTask;
+use crate::gan_step::GanStep;
 use crate::image_config::ImageTrainConfig;
 use crate::image_trainer::ImageTask;
-use crate::optimizer::OptimizerSettings;
 
 /// The optimizers and loss of image training, stepped one batch at a time.
-pub struct ImageStep<B: AutodiffBackend> {
-    task: ImageTask<B>,
-    optimizer: OptimizerSettings,
-    optim_g: OptimizerAdaptor<Adam, ImageTokenizer<B>, B>,
-    optim_d: OptimizerAdaptor<Adam, PatchDiscriminator<B>, B>,
-    steps: usize,
-    /// The run length the learning-rate schedule spans (`schedule.steps`).
-    total_steps: usize,
-    usage: CodebookUsage,
-}
+pub struct ImageStep<B: AutodiffBackend>(GanStep<B, ImageTask<B>>);
 
 impl<B: AutodiffBackend> ImageStep<B> {
     /// Fresh Adam states for both networks of `config`; `lpips` when its perceptual weight is
     /// not 0.
     pub fn new(config: &ImageTrainConfig, lpips: Option<Lpips<B>>) -> Self {
-        let adam = config.optimizer.adam();
-        Self {
-            task: ImageTask::new(config, lpips),
-            optimizer: config.optimizer.clone(),
-            optim_g: adam.init(),
-            optim_d: adam.init(),
-            steps: 0,
-            total_steps: config.schedule.steps,
-            usage: CodebookUsage::new(config.model.quantizer.codebook_size),
-        }
+        Self(GanStep::new(
+            ImageTask::new(config, lpips),
+            &config.optimizer,
+            config.schedule.steps,
+            config.model.quantizer.codebook_size,
+        ))
     }
 
     /// One generator and one discriminator update on `batch` (the whole batch on `device`):
@@ -54,28 +38,16 @@ impl<B: AutodiffBackend> ImageStep<B> {
         batch: &ImageBatch,
         device: &B::Device,
     ) -> Result<(ImageTokenizer<B>, PatchDiscriminator<B>, Vec<f64>)> {
-        let examples = 0..self.task.batch_len(batch);
-        let shard = self.task.shard_step(
-            &model,
-            &discriminator,
-            batch,
-            examples,
-            1.0,
-            device,
-            false,
-            &mut self.usage,
-        )?;
-        let lr = self
-            .optimizer
-            .learning_rate_at(self.steps, self.total_steps);
-        self.steps += 1;
-        let model = self.optim_g.step(lr, model, shard.generator);
-        let discriminator = self.optim_d.step(lr, discriminator, shard.discriminator);
-        Ok((model, discriminator, shard.losses))
+        self.0.step(model, discriminator, batch, device)
+    }
+
+    /// Names of the losses `step` returns, in its order.
+    pub fn loss_names(&self) -> &'static [&'static str] {
+        self.0.loss_names()
     }
 
     /// Codebook use over every step so far.
     pub fn usage(&self) -> &CodebookUsage {
-        &self.usage
+        self.0.usage()
     }
 }

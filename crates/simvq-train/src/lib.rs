@@ -7,10 +7,12 @@
 
 mod audio_config;
 mod audio_report;
+mod audio_step;
 mod audio_trainer;
 mod ema;
 mod error;
 mod gan_loop;
+mod gan_step;
 mod gradients;
 mod image_config;
 mod image_report;
@@ -25,6 +27,7 @@ pub use audio_report::{
     evaluate_audio, save_mel_png, save_wav_pair, save_wav_pairs, AudioEvalNetworks,
     AudioEvalReport, AudioPair,
 };
+pub use audio_step::AudioStep;
 pub use audio_trainer::{train_audio, AudioRunReport};
 pub use ema::WeightEma;
 pub use error::{Result, TrainError};

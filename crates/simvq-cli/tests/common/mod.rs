@@ -4,10 +4,26 @@
 use std::path::{Path, PathBuf};
 
 use burn::backend::Flex;
+use simvq_audio::{AudioCodecConfig, SeanetConfig, VocosConfig};
 use simvq_cli::{save_model, ModelConfig};
 use simvq_image::{AutoencoderConfig, ImageTokenizerConfig};
 use simvq_quant::SimVqConfig;
+use simvq_testkit::Tolerance;
 use simvq_train::ImageTrainConfig;
+
+/// Losses and parameters of a training step against the same step in PyTorch: f32
+/// arithmetic in both, summed in other orders.
+pub const STEP: Tolerance = Tolerance {
+    abs: 1e-6,
+    rel: 1e-5,
+};
+
+/// The file `name` under tests/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
 
 /// A small image tokenizer (f = 2) with `codebook_size` codes; `seed` draws its frozen codebook.
 pub fn tiny_image_config(codebook_size: usize, seed: u64) -> ModelConfig {
@@ -34,6 +50,22 @@ pub fn fixture_image_tokenizer() -> ImageTokenizerConfig {
             .with_res_blocks(1)
             .with_z_channels(8),
         SimVqConfig::new().with_codebook_size(32).with_dim(8),
+    )
+}
+
+/// The codec of the reference-layout audio fixtures (tools/golden_import_audio.py,
+/// golden_audio_step.py): SEANet with 4 filters, 16-d codes and a 2-layer LSTM, the
+/// reference's strides; a Vocos backbone 64 wide (two channels per GroupNorm group) with 2
+/// ConvNeXt blocks; K 64.
+pub fn fixture_audio_codec() -> AudioCodecConfig {
+    AudioCodecConfig::new(
+        SeanetConfig::new().with_filters(4).with_dimension(16),
+        SimVqConfig::new().with_codebook_size(64).with_dim(16),
+        VocosConfig::new()
+            .with_input_channels(16)
+            .with_dim(64)
+            .with_intermediate_dim(128)
+            .with_layers(2),
     )
 }
 
