@@ -1,4 +1,4 @@
-"""Closed-form weights for the network fixtures (`golden_inception.py`, `golden_vuv.py`): every
+"""Closed-form inputs and weights for the fixtures. Weights for the network fixtures (`golden_inception.py`, `golden_vuv.py`): every
 tensor is `offset + amplitude · sin(0.37·i + salt)` over its row-major index, in f64 then f32,
 with `salt` its position in the state dict. The Rust tests rebuild the tensors from the specs
 the fixture lists (`write_formula_tensors` in crates/simvq-metrics/tests/common), so the
@@ -15,6 +15,13 @@ def formula(shape, salt, amplitude, offset=0.0):
     n = int(np.prod(shape))
     i = np.arange(n, dtype=np.float64)
     return (offset + amplitude * np.sin(0.37 * i + salt)).astype(np.float32).reshape(shape)
+
+
+def broadband(n, salt, scale):
+    """`scale · sin((0.37 i²) mod 2π + 0.1 i + salt)` for i < n, in f64 (simvq_testkit's
+    `broadband_at`): energy in every mel band, where a pure tone leaves bands at the log floor
+    and rounding decides the clamp."""
+    return [scale * math.sin((0.37 * i * i) % (2 * math.pi) + 0.1 * i + salt) for i in range(n)]
 
 
 def _amplitude_and_offset(name, tensor):

@@ -42,12 +42,12 @@ over the flat index of [2, 2560] (8 frames per clip), s = 1.1 and 2.9.
 """
 
 import json
-import math
 import pathlib
 
 import torch
 
 import golden_dac as dac_golden
+from closed_form import broadband
 import golden_import_audio as tiny
 from golden_image_step import quantize
 from package_stub import package_module
@@ -64,11 +64,6 @@ WATCHED = [
     "dac.periods.4.convs.0.bias",
     "dac.bands.0.conv_post.bias",
 ]
-
-
-def broadband(n, salt, scale):
-    """tools/golden_gan_losses.py's `broadband` (energy in every mel band), in f64."""
-    return [scale * math.sin((0.37 * i * i) % (2 * math.pi) + 0.1 * i + salt) for i in range(n)]
 
 
 def batch(salt):

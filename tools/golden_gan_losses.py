@@ -29,6 +29,7 @@ import types
 import torch
 import torch.nn.functional as F
 
+import closed_form as closed_form_inputs
 from package_stub import package_module
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -43,10 +44,8 @@ def closed_form(shape, salt, scale=1.0, offset=0.0):
 
 
 def broadband(shape, salt, scale):
-    """`scale · sin((0.37 i²) mod 2π + 0.1 i + salt)`: energy in every mel band (a pure tone
-    leaves bands near the 1e-7 floor, where f32 and f64 logs part ways)."""
-    n = math.prod(shape)
-    values = [scale * math.sin((0.37 * i * i) % (2 * math.pi) + 0.1 * i + salt) for i in range(n)]
+    """closed_form.broadband over the flat index of `shape`, as a leaf tensor."""
+    values = closed_form_inputs.broadband(math.prod(shape), salt, scale)
     return torch.tensor(values, dtype=torch.float64).reshape(shape).requires_grad_(True)
 
 

@@ -12,7 +12,9 @@ use burn::backend::Flex;
 use burn::module::ParamId;
 use burn::tensor::{Tensor, TensorData};
 use burn_store::TensorSnapshot;
-use simvq_cli::{import_checkpoint, load_model, save_model, Checkpoint, ModelConfig, Tokenizer};
+use simvq_cli::{
+    import_checkpoint, load_model, save_model, Checkpoint, ImportReport, ModelConfig, Tokenizer,
+};
 use simvq_quant::SimVqConfig;
 use simvq_testkit::{assert_close, numbers, read_json, Tolerance, Value};
 
@@ -136,17 +138,25 @@ fn assert_audio_reproduces(tokenizer: &Tokenizer<B>, expected: &Value) {
     assert_matches(tokens.into_data(), recon.into_data(), expected);
 }
 
+/// `checkpoint` imported into the audio fixture's codec.
+fn import_audio(
+    checkpoint: &Checkpoint,
+    ema: bool,
+) -> simvq_cli::Result<(Tokenizer<B>, ImportReport)> {
+    import_checkpoint::<B>(
+        checkpoint,
+        &ModelConfig::Audio(common::fixture_audio_codec()),
+        ema,
+        &Default::default(),
+    )
+}
+
 #[test]
 fn an_audio_checkpoint_imports_with_its_lstm_gates_and_pos_net() {
     let golden = read_json(common::fixture("audio_ckpt.json"));
     for (ema, set) in [(true, "ema"), (false, "raw")] {
-        let (tokenizer, report) = import_checkpoint::<B>(
-            &Checkpoint::read(&common::fixture("audio_ckpt.ckpt")).unwrap(),
-            &ModelConfig::Audio(common::fixture_audio_codec()),
-            ema,
-            &Default::default(),
-        )
-        .unwrap();
+        let checkpoint = Checkpoint::read(&common::fixture("audio_ckpt.ckpt")).unwrap();
+        let (tokenizer, report) = import_audio(&checkpoint, ema).unwrap();
         assert_eq!(report.ema, ema);
         // 135 reference tensors (each LSTM matrix once, not once per gate) of the 274: the
         // other weight set, a discriminator key, the raw iSTFT window buffer.
@@ -159,13 +169,8 @@ fn an_audio_checkpoint_imports_with_its_lstm_gates_and_pos_net() {
 /// tensors than checkpoint keys, since one LSTM matrix fills four gates.
 #[test]
 fn a_codec_only_state_dict_imports_and_reports_the_buffer_it_ignores() {
-    let (_, report) = import_checkpoint::<B>(
-        &Checkpoint::read(&common::fixture("audio_step_after.ckpt")).unwrap(),
-        &ModelConfig::Audio(common::fixture_audio_codec()),
-        false,
-        &Default::default(),
-    )
-    .unwrap();
+    let checkpoint = Checkpoint::read(&common::fixture("audio_step_after.ckpt")).unwrap();
+    let (_, report) = import_audio(&checkpoint, false).unwrap();
     assert_eq!(
         (report.loaded, report.ignored),
         (135, 1),
@@ -177,12 +182,7 @@ fn a_codec_only_state_dict_imports_and_reports_the_buffer_it_ignores() {
 fn audio_import_error(edit: impl FnOnce(&mut HashMap<String, TensorSnapshot>)) -> String {
     let mut checkpoint = Checkpoint::read(&common::fixture("audio_ckpt.ckpt")).unwrap();
     edit(checkpoint.tensors_mut());
-    match import_checkpoint::<B>(
-        &checkpoint,
-        &ModelConfig::Audio(common::fixture_audio_codec()),
-        true,
-        &Default::default(),
-    ) {
+    match import_audio(&checkpoint, true) {
         Ok(_) => panic!("the edited checkpoint imported"),
         Err(e) => e.to_string(),
     }
