@@ -131,6 +131,7 @@ fn tokens_decode_through_the_projected_codebook_and_bad_input_is_refused() {
 
 #[test]
 fn the_codec_trains_under_autodiff() {
+    let _autodiff = simvq_quant::autodiff_lock();
     use burn::backend::Autodiff;
     use burn::optim::GradientsParams;
     use simvq_audio::MelConfig;

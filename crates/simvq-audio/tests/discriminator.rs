@@ -68,6 +68,7 @@ fn shapes_and_size_match_vocos() {
 
 #[test]
 fn gan_terms_are_averaged_over_periods_and_train_both_sides() {
+    let _autodiff = simvq_quant::autodiff_lock();
     type B = Autodiff<Flex>;
     let device = Default::default();
     let mpd = MultiPeriodConfig::new()

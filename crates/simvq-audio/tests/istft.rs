@@ -52,6 +52,7 @@ fn istft_head_matches_vocos_in_torch() {
 
 #[test]
 fn istft_is_differentiable() {
+    let _autodiff = simvq_quant::autodiff_lock();
     type AB = Autodiff<Flex>;
     let device = Default::default();
     let istft = Istft::<AB>::new(16, 4, &device).unwrap();

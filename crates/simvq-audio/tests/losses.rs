@@ -98,6 +98,7 @@ fn sets<'a>(
 
 #[test]
 fn the_discriminator_objective_matches_vocos_and_dac() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let golden = golden();
     for case in golden["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
@@ -132,6 +133,7 @@ fn the_discriminator_objective_matches_vocos_and_dac() {
 
 #[test]
 fn the_generator_objective_weights_its_terms_as_the_reference() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let golden = golden();
     let loss = AudioLossConfig::new().init::<B>(&Default::default());
     for case in golden["cases"].as_array().unwrap() {

@@ -27,6 +27,7 @@ fn input<B: AutodiffBackend, const D: usize>(
 /// SimVQ forward and backward at K = 1,024 with the search tiled (a small budget): indices,
 /// quantized values, the loss, and the gradients of the latents, `W` and `b`.
 pub fn quantizer_pass<B: AutodiffBackend>(device: &B::Device) -> Values {
+    let _autodiff = simvq_quant::autodiff_lock();
     let quantizer = SimVqConfig::new()
         .with_codebook_size(1024)
         .with_dim(16)
@@ -72,6 +73,7 @@ pub fn tied_search<B: Backend>(device: &B::Device) -> Vec<i64> {
 /// The demo image tokenizer made small, with its PatchGAN: reconstruction, indices, patch
 /// logits, the generator and discriminator losses, and every gradient of both networks.
 pub fn image_pass<B: AutodiffBackend>(device: &B::Device) -> Values {
+    let _autodiff = simvq_quant::autodiff_lock();
     let config = small_image_config();
     let init = SeededInit::<B>::new(11, device);
     let tokenizer = config.model.init_seeded(&init).expect("valid config");
@@ -158,6 +160,7 @@ fn small_image_config() -> ImageTrainConfig {
 /// objective, and every gradient of both. The pos_net dropout is on: its masks are drawn on
 /// the host, so both backends drop the same elements.
 pub fn audio_pass<B: AutodiffBackend>(device: &B::Device) -> Values {
+    let _autodiff = simvq_quant::autodiff_lock();
     let config = simvq_train::AudioTrainConfig::demo();
     let model: AudioCodecConfig = config.model.clone();
     let discriminator: AudioDiscriminatorConfig = config.discriminator.clone().with_use_dac(true);

@@ -52,6 +52,7 @@ fn conv<Be: Backend>(c: &Case) -> Conv2d<Be> {
 
 /// Output values and gradients (input, weight, bias) of `Σ w · conv(x)`.
 fn run(c: &Case, ours: bool) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let _autodiff = simvq_quant::autodiff_lock();
     let conv = conv::<B>(c);
     let shape = [2, c.cin, c.input[0], c.input[1]];
     let x: Tensor<B, 4> = leaf(closed_form(shape.iter().product(), 0.7, 1.5, 0.2), shape);

@@ -32,6 +32,7 @@ fn norm(groups: usize, channels: usize, affine: bool) -> GroupNorm<B> {
 
 /// Forward values and the gradients of `Σ w · y` (w varied, so every gradient term counts).
 fn outputs(norm: &GroupNorm<B>, shape: [usize; 4], ours: bool) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let _autodiff = simvq_quant::autodiff_lock();
     let n = shape.iter().product();
     let x: Tensor<B, 4> = leaf(closed_form(n, 0.7, 2.0, 0.5), shape);
     let y = if ours {

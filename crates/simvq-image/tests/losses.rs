@@ -45,6 +45,7 @@ fn scalar(t: &Tensor<B, 1>) -> f64 {
 
 #[test]
 fn the_generator_gan_loss_matches_pytorch_even_beyond_the_f32_exponent() {
+    let _autodiff = simvq_quant::autodiff_lock();
     for case in cases() {
         let name = case["name"].as_str().unwrap().to_string();
         let fake = logits(&case, 0.3, 1.0);
@@ -67,6 +68,7 @@ fn the_generator_gan_loss_matches_pytorch_even_beyond_the_f32_exponent() {
 
 #[test]
 fn the_hinge_loss_matches_taming() {
+    let _autodiff = simvq_quant::autodiff_lock();
     for case in cases() {
         let name = case["name"].as_str().unwrap().to_string();
         let (real, fake) = (logits(&case, 1.1, -1.0), logits(&case, 0.3, 1.0));
@@ -95,6 +97,7 @@ fn the_hinge_loss_matches_taming() {
 
 #[test]
 fn the_generator_objective_weights_its_terms_as_the_reference() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let loss = ImageLossConfig::new()
         .with_perceptual_weight(0.0)
         .init::<B>(None);

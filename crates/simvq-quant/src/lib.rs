@@ -71,6 +71,7 @@
 pub struct ReadmeDoctest;
 
 mod any;
+mod autodiff_lock;
 mod codebook;
 mod data_init;
 mod ema_vq;
@@ -91,6 +92,7 @@ mod usage;
 mod vq;
 
 pub use any::{AnyQuantizer, QuantizerConfig};
+pub use autodiff_lock::{autodiff_lock, AutodiffGuard};
 pub use codebook::{Codebook, SearchTiling, DEFAULT_SEARCH_BUDGET_BYTES};
 pub use ema_vq::{EmaVq, EmaVqConfig};
 pub use error::{QuantError, Result};

@@ -29,6 +29,7 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
 
 #[test]
 fn codebook_from_a_features_file_is_frozen_and_projected() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("features.safetensors");
     let (k, width, dim) = (20, 6, 4);

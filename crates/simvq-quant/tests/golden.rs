@@ -35,6 +35,7 @@ fn check_case<const R: usize, const I: usize>(
     case: &Value,
     forward: impl Fn(&SimVq<B>, Tensor<B, R>) -> simvq_quant::Result<QuantizerOutput<B, R, I>>,
 ) {
+    let _autodiff = simvq_quant::autodiff_lock();
     let name = case["name"].as_str().unwrap();
     let shape = shape::<R>(case);
     let vq = quantizer_of(case);

@@ -19,6 +19,7 @@ fn normal<const D: usize>(shape: [usize; D]) -> Tensor<B, D> {
 
 #[test]
 fn gradients_reach_w_b_and_input_but_never_c() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let mut vq = SimVqConfig::new()
         .with_codebook_size(256)
         .with_dim(16)
@@ -66,6 +67,7 @@ fn gradients_reach_w_b_and_input_but_never_c() {
 
 #[test]
 fn unfrozen_codebook_and_plain_vq_train_their_codes() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let device = Default::default();
     let joint = SimVqConfig::new()
         .with_codebook_size(64)
@@ -147,6 +149,7 @@ fn quantized_map_keeps_channel_first_layout() {
 
 #[test]
 fn save_and_load_keep_c_and_w() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let device = Default::default();
     let config = SimVqConfig::new()
         .with_codebook_size(300)

@@ -11,6 +11,7 @@ type B = Autodiff<Flex>;
 
 #[test]
 fn factorized_l2_codes_search_by_cosine_in_the_low_dimensional_space() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let device = Default::default();
     let vq = VqConfig::new()
         .with_codebook_size(128)

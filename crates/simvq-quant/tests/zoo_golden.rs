@@ -67,6 +67,7 @@ fn estimator_of(case: &Value) -> GradientEstimator {
 /// Forward a flat case through `quantizer`; checks indices, output, decoding and the input
 /// gradient of `loss + Σ output·g` (`with_loss`) or `Σ output·g`. Returns the loss.
 fn check_flat(name: &str, case: &Value, quantizer: &impl Quantizer<B>, with_loss: bool) -> f32 {
+    let _autodiff = simvq_quant::autodiff_lock();
     let shape = shape::<2>(case);
     let z = tensor(case, "z", shape).require_grad();
     let out = quantizer.forward(z.clone()).unwrap();
@@ -99,6 +100,7 @@ fn check_flat(name: &str, case: &Value, quantizer: &impl Quantizer<B>, with_loss
 
 #[test]
 fn simvq_rotation_trick_matches_vector_quantize_pytorch() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let case = case("simvq_rotation");
     let name = "simvq_rotation";
     let (k, d) = (usize_of(&case, "codebook_size"), usize_of(&case, "dim"));
@@ -149,6 +151,7 @@ fn simvq_rotation_trick_matches_vector_quantize_pytorch() {
 
 #[test]
 fn rotation_trick_differs_from_straight_through_only_in_the_gradient() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let device = Default::default();
     let config = SimVqConfig::new()
         .with_codebook_size(64)
@@ -183,6 +186,7 @@ fn rotation_trick_differs_from_straight_through_only_in_the_gradient() {
 }
 
 fn check_residual(name: &str) {
+    let _autodiff = simvq_quant::autodiff_lock();
     let case = case(name);
     let (d, k, q) = (
         usize_of(&case, "dim"),
@@ -261,6 +265,7 @@ fn residual_simvq_matches_vector_quantize_pytorch() {
 
 #[test]
 fn fsq_matches_vector_quantize_pytorch() {
+    let _autodiff = simvq_quant::autodiff_lock();
     // An image map [B, L, H, W] without projections.
     let case = case("fsq_image");
     let fsq = FsqConfig::new(vec![8, 5, 5, 5])
@@ -345,6 +350,7 @@ fn lfq_and_bsq_match_vector_quantize_pytorch() {
 
 #[test]
 fn ema_codebook_matches_vector_quantize_pytorch_over_two_steps() {
+    let _autodiff = simvq_quant::autodiff_lock();
     let case = case("ema_vq");
     let (k, d) = (usize_of(&case, "codebook_size"), usize_of(&case, "dim"));
     let vq = EmaVqConfig::new()

@@ -23,7 +23,7 @@ use burn::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use simvq_data::{Example, Loader, Prefetcher};
-use simvq_quant::{CodebookUsage, SeededInit};
+use simvq_quant::{autodiff_lock, CodebookUsage, SeededInit};
 
 use crate::ema::WeightEma;
 use crate::error::{Result, TrainError};
@@ -210,6 +210,7 @@ fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
     fit: Fit,
     device: &B::Device,
 ) -> Result<(T::Generator, usize, usize)> {
+    let _autodiff = autodiff_lock();
     let mut parts = Vec::new();
     let mut rows = 0;
     for step in first..first + FIT_MAX_BATCHES {
@@ -258,6 +259,7 @@ fn init_from_data<B: AutodiffBackend, T: GanTask<B>>(
     bar: &ProgressBar,
     device: &B::Device,
 ) -> Result<T::Generator> {
+    let _autodiff = autodiff_lock();
     if schedule.encoder_init == EncoderInit::Data {
         let batches = encoder_init_batches(task, loader)?;
         generator = task.init_encoder_from_data(generator, &batches, device)?;
@@ -400,6 +402,9 @@ where
     let mut window = Window::new(names.len());
     bar.set_position(run.state.step as u64);
     while run.state.step < stop_at {
+        // Another thread's autodiff could otherwise drop part of this step's graph (see
+        // simvq_quant::autodiff_lock).
+        let _autodiff = autodiff_lock();
         let step = run.state.step;
         window.begin();
         // A checkpoint does not hold the dropout generator: seed it from (seed, step) so a

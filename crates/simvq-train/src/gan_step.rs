@@ -7,7 +7,7 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use simvq_data::Example;
-use simvq_quant::CodebookUsage;
+use simvq_quant::{autodiff_lock, CodebookUsage};
 
 use crate::error::Result;
 use crate::gan_loop::GanTask;
@@ -55,6 +55,7 @@ impl<B: AutodiffBackend, T: GanTask<B>> GanStep<B, T> {
         batch: &<T::Data as Example>::Batch,
         device: &B::Device,
     ) -> Result<(T::Generator, T::Discriminator, Vec<f64>)> {
+        let _autodiff = autodiff_lock();
         let examples = 0..self.task.batch_len(batch);
         let shard = self.task.shard_step(
             &generator,
