@@ -200,7 +200,8 @@ const FIT_MAX_BATCHES: usize = 64;
 /// (`first_batch` when the caller has it decoded already), `first + 1`, … until
 /// `fit.rows_per_dim · D` latents are gathered (the loader's order is seeded, so this is
 /// reproducible and a resumed run refits the same way), moving it `fit.rate` of the way.
-/// Returns the generator and the number of latents and batches used.
+/// Returns the generator and the number of latents and batches used. Its callers hold the
+/// autodiff lock.
 fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
     task: &T,
     generator: T::Generator,
@@ -210,7 +211,6 @@ fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
     fit: Fit,
     device: &B::Device,
 ) -> Result<(T::Generator, usize, usize)> {
-    let _autodiff = autodiff_lock();
     let mut parts = Vec::new();
     let mut rows = 0;
     for step in first..first + FIT_MAX_BATCHES {
@@ -403,8 +403,8 @@ where
     bar.set_position(run.state.step as u64);
     while run.state.step < stop_at {
         // Another thread's autodiff could otherwise drop part of this step's graph (see
-        // simvq_quant::autodiff_lock).
-        let _autodiff = autodiff_lock();
+        // simvq_quant::autodiff_lock); held until the updates, not over logging and I/O.
+        let autodiff = autodiff_lock();
         let step = run.state.step;
         window.begin();
         // A checkpoint does not hold the dropout generator: seed it from (seed, step) so a
@@ -511,6 +511,7 @@ where
             &mut optim_d,
         );
         run.ema.update(&run.generator);
+        drop(autodiff);
         window.add(&values, examples);
         run.state.step += 1;
         bar.inc(1);
