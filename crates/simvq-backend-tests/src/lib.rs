@@ -3,10 +3,17 @@
 //!
 //! Every probe builds its model from a seed with [`SeededInit`](simvq_quant::SeededInit), which
 //! draws on the host: the two backends start from the same weights, so any difference is the
-//! backend's. Inputs are closed-form (no backend RNG either).
+//! backend's; the metric networks, which have no seeded initialiser, are built once on burn-flex
+//! and their weights moved ([`PortableWeights`]). Inputs are closed-form (no backend RNG either).
 
+mod metric_probes;
+mod portable_weights;
 mod probes;
+mod quantizer_probes;
 mod values;
 
-pub use probes::{audio_pass, image_pass, image_training_step, quantizer_pass, tied_search};
+pub use metric_probes::{crepe_pass, inception_pass, lpips_pass};
+pub use portable_weights::PortableWeights;
+pub use probes::{audio_pass, audio_training_step, image_pass, image_training_step};
+pub use quantizer_probes::{quantizer_pass, residual_pass, tied_search};
 pub use values::{assert_same, Values};

@@ -4,17 +4,17 @@
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 use simvq_audio::{audio_discriminator_loss, AudioCodecConfig, AudioDiscriminatorConfig};
-use simvq_data::ImageBatch;
+use simvq_data::{AudioBatch, ImageBatch};
 use simvq_image::PatchDiscriminatorConfig;
 use simvq_image::{discriminator_hinge_loss, ImageLossConfig, ImageTokenizerConfig};
-use simvq_quant::{Codebook, Quantizer, SeededInit, SimVqConfig};
+use simvq_quant::{SeededInit, SimVqConfig};
 use simvq_testkit::closed_form;
-use simvq_train::{ImageStep, ImageTrainConfig};
+use simvq_train::{AudioStep, ImageStep, ImageTrainConfig};
 
 use crate::values::Values;
 
 /// A closed-form tensor of `shape` (the `tools/` scripts' inputs), values in about ±`scale`.
-fn input<B: AutodiffBackend, const D: usize>(
+pub(crate) fn input<B: Backend, const D: usize>(
     shape: [usize; D],
     salt: f64,
     scale: f64,
@@ -22,52 +22,6 @@ fn input<B: AutodiffBackend, const D: usize>(
 ) -> Tensor<B, D> {
     let values = closed_form(shape.iter().product(), salt, scale, 0.0);
     Tensor::from_data(TensorData::new(values, shape), device)
-}
-
-/// SimVQ forward and backward at K = 1,024 with the search tiled (a small budget): indices,
-/// quantized values, the loss, and the gradients of the latents, `W` and `b`.
-pub fn quantizer_pass<B: AutodiffBackend>(device: &B::Device) -> Values {
-    let _autodiff = simvq_quant::autodiff_lock();
-    let quantizer = SimVqConfig::new()
-        .with_codebook_size(1024)
-        .with_dim(16)
-        .with_seed(5)
-        .with_search_budget_bytes(64 * 1024)
-        .init::<B>(device)
-        .expect("valid config");
-    let z = input::<B, 2>([2048, 16], 1.0, 1.0, device).require_grad();
-    let out = quantizer.forward(z.clone()).expect("valid input");
-    let loss = out.loss.total() + out.quantized.clone().powi_scalar(2).mean() * 0.5;
-    let grads = loss.backward();
-    let mut values = Values::default();
-    values.int("indices", &out.indices);
-    values.float("quantized", &out.quantized);
-    values.float("loss", &loss);
-    values.float("grad z", &z.grad(&grads).expect("z is used"));
-    values.gradients("grad quantizer", &quantizer, &grads);
-    values
-}
-
-/// The tiled nearest-code search on a codebook whose codes come in identical pairs and
-/// triples, so every query has tied nearest codes: the lowest index must win, in every tile.
-pub fn tied_search<B: Backend>(device: &B::Device) -> Vec<i64> {
-    let distinct = closed_form(64 * 8, 2.0, 1.0, 0.0);
-    // Code k is distinct code k / 3 (codes 0–2 equal, 3–5 equal, …): 192 codes.
-    let codes: Vec<f32> = (0..192)
-        .flat_map(|k| distinct[(k / 3) * 8..(k / 3 + 1) * 8].to_vec())
-        .collect();
-    let codes = Tensor::<B, 2>::from_data(TensorData::new(codes, [192, 8]), device);
-    // Queries: the distinct codes themselves, plus a little closed-form noise.
-    let noise = closed_form(64 * 8, 3.0, 1e-3, 0.0);
-    let queries: Vec<f32> = distinct.iter().zip(&noise).map(|(c, n)| c + n).collect();
-    let queries = Tensor::<B, 2>::from_data(TensorData::new(queries, [64, 8]), device);
-    // A budget of a few rows per tile: the ties straddle tile edges.
-    let nearest = Codebook::new(codes, 64 * 5 * 4).nearest(queries);
-    nearest
-        .into_data()
-        .convert::<i64>()
-        .to_vec()
-        .expect("indices")
 }
 
 /// The demo image tokenizer made small, with its PatchGAN: reconstruction, indices, patch
@@ -190,5 +144,37 @@ pub fn audio_pass<B: AutodiffBackend>(device: &B::Device) -> Values {
     values.float("discriminator loss", &d_loss);
     values.gradients("grad codec", &codec, &grads);
     values.gradients("grad discriminators", &discriminator, &grads);
+    values
+}
+
+/// Two `AudioStep`s of the demo codec (forward, backward, both Adam updates, dropout on with
+/// host-drawn masks): the losses of each and every weight of the codec and the three
+/// discriminators after them. The learning rate is small for the reason given at
+/// [`image_training_step`].
+pub fn audio_training_step<B: AutodiffBackend>(device: &B::Device) -> Values {
+    let mut config = simvq_train::AudioTrainConfig::demo();
+    config.optimizer.learning_rate = 1e-5;
+    config.discriminator = config.discriminator.with_use_dac(true);
+    let init = SeededInit::<B>::new(14, device);
+    let mut codec = config.model.init_seeded(&init).expect("valid config");
+    let mut discriminator = config.discriminator.init_seeded(&init);
+    codec.reseed_dropout(4);
+    let mut step = AudioStep::<B>::new(&config, device);
+    let mut values = Values::default();
+    for (i, salt) in [12.0, 13.0].into_iter().enumerate() {
+        let batch = AudioBatch {
+            samples: closed_form(2 * 3200, salt, 0.5, 0.0),
+            shape: [2, 3200],
+            lengths: vec![3200, 3200],
+            paths: Vec::new(),
+        };
+        let losses;
+        (codec, discriminator, losses) = step
+            .step(codec, discriminator, &batch, device)
+            .expect("a finite step");
+        values.host(&format!("losses of step {i}"), losses);
+    }
+    values.weights("codec after", &codec);
+    values.weights("discriminators after", &discriminator);
     values
 }
