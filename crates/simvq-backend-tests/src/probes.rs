@@ -9,7 +9,7 @@ use simvq_image::PatchDiscriminatorConfig;
 use simvq_image::{discriminator_hinge_loss, ImageLossConfig, ImageTokenizerConfig};
 use simvq_quant::{SeededInit, SimVqConfig};
 use simvq_testkit::closed_form;
-use simvq_train::{AudioStep, ImageStep, ImageTrainConfig};
+use simvq_train::{AudioStep, ImageStep, ImageTrainConfig, LossRecord};
 
 use crate::values::Values;
 
@@ -79,7 +79,10 @@ pub fn image_training_step<B: AutodiffBackend>(device: &B::Device) -> Values {
         (tokenizer, discriminator, losses) = step
             .step(tokenizer, discriminator, &batch, device)
             .expect("a finite step");
-        values.host(&format!("losses of step {i}"), losses);
+        values.host(
+            &format!("losses of step {i}"),
+            losses.terms().into_iter().map(|(_, v)| v).collect(),
+        );
     }
     values.weights("tokenizer after", &tokenizer);
     values.weights("discriminator after", &discriminator);
@@ -172,7 +175,10 @@ pub fn audio_training_step<B: AutodiffBackend>(device: &B::Device) -> Values {
         (codec, discriminator, losses) = step
             .step(codec, discriminator, &batch, device)
             .expect("a finite step");
-        values.host(&format!("losses of step {i}"), losses);
+        values.host(
+            &format!("losses of step {i}"),
+            losses.terms().into_iter().map(|(_, v)| v).collect(),
+        );
     }
     values.weights("codec after", &codec);
     values.weights("discriminators after", &discriminator);

@@ -21,7 +21,7 @@ use simvq_testkit::{
     assert_close, assert_close_scalar, broadband_at, number, numbers, read_json, ClosedFormWeights,
     Value,
 };
-use simvq_train::{AudioStep, AudioTrainConfig};
+use simvq_train::{AudioStep, AudioTrainConfig, LossRecord};
 
 use common::{STEP as AFTER, STEP as LOSS};
 
@@ -228,7 +228,7 @@ fn two_steps_equal_the_references_steps_in_pytorch() {
         let x = batch(number(&want["salt"]), clips, samples);
         let (m, d, losses) = step.step(model, discriminator, &x, &device).unwrap();
         (model, discriminator) = (m, d);
-        for (name, got) in step.loss_names().iter().zip(losses) {
+        for (name, got) in losses.terms() {
             let expected = number(&want["losses"][name]);
             assert_close_scalar(got, expected, LOSS, &format!("step {k}: {name} loss"));
         }

@@ -8,7 +8,7 @@ use simvq_data::AudioBatch;
 use simvq_quant::CodebookUsage;
 
 use crate::audio_config::AudioTrainConfig;
-use crate::audio_trainer::AudioTask;
+use crate::audio_task::{AudioLosses, AudioTask};
 use crate::error::Result;
 use crate::gan_step::GanStep;
 
@@ -28,21 +28,15 @@ impl<B: AutodiffBackend> AudioStep<B> {
     }
 
     /// One codec and one discriminator update on `batch` (the whole batch on `device`): both
-    /// after it, and the losses (generator total, mel, GAN, feature matching, commitment,
-    /// discriminator) before it. Dropout draws the masks its last seed gives.
+    /// after it, and the losses before it. Dropout draws the masks its last seed gives.
     pub fn step(
         &mut self,
         codec: AudioCodec<B>,
         discriminator: AudioDiscriminator<B>,
         batch: &AudioBatch,
         device: &B::Device,
-    ) -> Result<(AudioCodec<B>, AudioDiscriminator<B>, Vec<f64>)> {
+    ) -> Result<(AudioCodec<B>, AudioDiscriminator<B>, AudioLosses)> {
         self.0.step(codec, discriminator, batch, device)
-    }
-
-    /// Names of the losses `step` returns, in its order.
-    pub fn loss_names(&self) -> &'static [&'static str] {
-        self.0.loss_names()
     }
 
     /// Codebook use over every step so far.

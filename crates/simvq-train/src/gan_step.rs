@@ -6,12 +6,11 @@
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
-use simvq_data::Example;
 use simvq_quant::{autodiff_lock, CodebookUsage};
 
 use crate::error::Result;
-use crate::gan_loop::GanTask;
 use crate::optimizer::OptimizerSettings;
+use crate::task::{BatchOf, GanTask};
 
 /// A task's step with its two optimizers' states.
 pub(crate) struct GanStep<B: AutodiffBackend, T: GanTask<B>> {
@@ -47,14 +46,14 @@ impl<B: AutodiffBackend, T: GanTask<B>> GanStep<B, T> {
     }
 
     /// One generator and one discriminator update on all of `batch` on `device`: both
-    /// networks after it, and the losses before it (in the task's `loss_names` order).
+    /// networks after it, and the losses before it.
     pub(crate) fn step(
         &mut self,
         generator: T::Generator,
         discriminator: T::Discriminator,
-        batch: &<T::Data as Example>::Batch,
+        batch: &BatchOf<B, T>,
         device: &B::Device,
-    ) -> Result<(T::Generator, T::Discriminator, Vec<f64>)> {
+    ) -> Result<(T::Generator, T::Discriminator, T::Losses)> {
         let _autodiff = autodiff_lock();
         let examples = 0..self.task.batch_len(batch);
         let shard = self.task.shard_step(
@@ -74,11 +73,6 @@ impl<B: AutodiffBackend, T: GanTask<B>> GanStep<B, T> {
         let generator = self.optim_g.step(lr, generator, shard.generator);
         let discriminator = self.optim_d.step(lr, discriminator, shard.discriminator);
         Ok((generator, discriminator, shard.losses))
-    }
-
-    /// Names of the losses `step` returns, in its order.
-    pub(crate) fn loss_names(&self) -> &'static [&'static str] {
-        self.task.loss_names()
     }
 
     /// Codebook use over every step so far.

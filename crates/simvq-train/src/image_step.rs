@@ -11,7 +11,7 @@ use simvq_quant::CodebookUsage;
 use crate::error::Result;
 use crate::gan_step::GanStep;
 use crate::image_config::ImageTrainConfig;
-use crate::image_trainer::ImageTask;
+use crate::image_task::{ImageLosses, ImageTask};
 
 /// The optimizers and loss of image training, stepped one batch at a time.
 pub struct ImageStep<B: AutodiffBackend>(GanStep<B, ImageTask<B>>);
@@ -29,21 +29,15 @@ impl<B: AutodiffBackend> ImageStep<B> {
     }
 
     /// One generator and one discriminator update on `batch` (the whole batch on `device`):
-    /// both networks after it, and the losses (generator total, L1, LPIPS, GAN, commitment,
-    /// discriminator) before it.
+    /// both networks after it, and the losses before it.
     pub fn step(
         &mut self,
         model: ImageTokenizer<B>,
         discriminator: PatchDiscriminator<B>,
         batch: &ImageBatch,
         device: &B::Device,
-    ) -> Result<(ImageTokenizer<B>, PatchDiscriminator<B>, Vec<f64>)> {
+    ) -> Result<(ImageTokenizer<B>, PatchDiscriminator<B>, ImageLosses)> {
         self.0.step(model, discriminator, batch, device)
-    }
-
-    /// Names of the losses `step` returns, in its order.
-    pub fn loss_names(&self) -> &'static [&'static str] {
-        self.0.loss_names()
     }
 
     /// Codebook use over every step so far.

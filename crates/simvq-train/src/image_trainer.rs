@@ -1,183 +1,28 @@
-//! Training the image tokenizer: the VQGAN step (L1 + LPIPS + non-saturating GAN +
-//! commitment for the generator, hinge for the PatchGAN) run by the shared GAN loop, then an
-//! evaluation of the EMA weights and a PNG grid.
+//! Training the image tokenizer: the VQGAN step ([`ImageTask`]) run by the shared GAN loop,
+//! then an evaluation of the EMA weights on both splits and a PNG grid.
 
-use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::Tensor;
 use indicatif::ProgressBar;
-use simvq_data::{FileList, ImageBatch, ImageLoader, ImageTransform};
-use simvq_image::{
-    discriminator_hinge_loss, non_saturating_generator_loss, ImageLoss, ImageTokenizer,
-    PatchDiscriminator,
-};
+use simvq_data::{FileList, ImageLoader};
+use simvq_image::ImageTokenizer;
 use simvq_metrics::{Lpips, LpipsNet};
-use simvq_quant::CodebookUsage;
 
 use crate::error::{Result, TrainError};
-use crate::gan_loop::{
-    finish, prepare_run_dir, progress_bar, run_gan, say, scalars, GanTask, LoopSettings,
-    RunOptions, RunReport, ShardStep,
-};
-use crate::gradients::module_gradients;
+use crate::gan_loop::{run_gan, LoopSettings, RunContext, RunOptions};
 use crate::image_config::ImageTrainConfig;
-use crate::image_report::{
-    batch_tensor, evaluate_images, save_grid, ImageEvalNetworks, ImageEvalReport,
-};
+use crate::image_report::{evaluate_images, save_grid, ImageEvalNetworks, ImageEvalReport};
+use crate::image_task::ImageTask;
+use crate::progress::{progress_bar, say};
+use crate::run_dir::prepare_run_dir;
+use crate::run_report::RunReport;
 use crate::split_eval::SplitEval;
 
 /// The outcome of an image run.
 pub type ImageRunReport = RunReport<SplitEval<ImageEvalReport>>;
-
-/// The image tokenizer's step.
-pub(crate) struct ImageTask<B: AutodiffBackend> {
-    loss: ImageLoss<B>,
-    /// With `reference_exact`: the weight of the generator's GAN loss, whose gradient with
-    /// respect to D the reference adds to D's step.
-    leak: Option<f64>,
-}
-
-impl<B: AutodiffBackend> ImageTask<B> {
-    /// The step of `config`; `lpips` when its perceptual weight is not 0.
-    pub(crate) fn new(config: &ImageTrainConfig, lpips: Option<Lpips<B>>) -> Self {
-        Self {
-            loss: config.loss.init(lpips),
-            leak: config
-                .reference_exact
-                .then_some(config.loss.generator_weight),
-        }
-    }
-}
-
-impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
-    type Generator = ImageTokenizer<B>;
-    type Discriminator = PatchDiscriminator<B>;
-    type Data = ImageTransform;
-
-    fn loss_names(&self) -> &'static [&'static str] {
-        &[
-            "generator",
-            "l1",
-            "lpips",
-            "gan",
-            "commitment",
-            "discriminator",
-        ]
-    }
-
-    fn unit(&self) -> &'static str {
-        "img"
-    }
-
-    /// The tokenizer draws nothing at random during a step (no dropout).
-    fn seed_step(&self, _generator: &ImageTokenizer<B>, _seed: u64) {}
-
-    fn batch_len(&self, batch: &ImageBatch) -> usize {
-        batch.shape[0]
-    }
-
-    fn shard_step(
-        &self,
-        model: &ImageTokenizer<B>,
-        discriminator: &PatchDiscriminator<B>,
-        batch: &ImageBatch,
-        examples: Range<usize>,
-        weight: f64,
-        device: &B::Device,
-        forked: bool,
-        usage: &mut CodebookUsage,
-    ) -> Result<ShardStep> {
-        let [_, c, h, w] = batch.shape;
-        let per_image = c * h * w;
-        let pixels = batch.pixels[examples.start * per_image..examples.end * per_image].to_vec();
-        let x = batch_tensor::<B>(pixels, [examples.len(), c, h, w], device);
-        let loss = if forked {
-            self.loss.clone().fork(device)
-        } else {
-            self.loss.clone()
-        };
-
-        // Generator: its gradients only for its own parameters.
-        let out = model.forward(x.clone())?;
-        let logits_fake = discriminator.forward(out.reconstruction.clone());
-        let g = loss.generator(
-            x.clone(),
-            out.reconstruction.clone(),
-            logits_fake,
-            &out.quant_loss,
-        );
-        let mut grads = (g.total.clone() * weight).backward();
-        let generator = module_gradients(&mut grads, model);
-
-        // Discriminator on the same reconstructions, detached: one simultaneous step equals
-        // the reference's alternating steps. With `reference_exact` its step also gets the
-        // generator's GAN loss's gradient w.r.t. D, as the reference's, whose
-        // `opt_gen.zero_grad()` leaves D's gradients in place: the same D on the same images
-        // gives the same logits, so that gradient is taken here from D's own pass.
-        let logits_real = discriminator.forward(x);
-        let logits_fake = discriminator.forward(out.reconstruction.detach());
-        let d_loss = discriminator_hinge_loss(logits_real, logits_fake.clone());
-        let d_objective = match self.leak {
-            Some(w) => d_loss.clone() + non_saturating_generator_loss(logits_fake) * w,
-            None => d_loss.clone(),
-        };
-        let mut grads = (d_objective * weight).backward();
-        let discriminator_grads = module_gradients(&mut grads, discriminator);
-
-        usage.update(&out.indices)?;
-        Ok(ShardStep {
-            generator,
-            discriminator: discriminator_grads,
-            losses: scalars(vec![
-                g.total,
-                g.reconstruction,
-                g.perceptual,
-                g.adversarial,
-                g.commitment,
-                d_loss,
-            ]),
-        })
-    }
-
-    fn latents(
-        &self,
-        model: &ImageTokenizer<B>,
-        batch: &ImageBatch,
-        device: &B::Device,
-    ) -> Result<Tensor<B, 2>> {
-        let x = batch_tensor::<B>(batch.pixels.clone(), batch.shape, device);
-        Ok(model.latents(x)?.detach())
-    }
-
-    fn init_encoder_from_data(
-        &self,
-        _model: ImageTokenizer<B>,
-        _batches: &[ImageBatch],
-        _device: &B::Device,
-    ) -> Result<ImageTokenizer<B>> {
-        Err(TrainError::Image(simvq_image::ImageError::InvalidConfig(
-            "schedule.encoder_init = \"data\" is for the audio codec's weight-normalised \
-             encoder; the image encoder normalises its activations (GroupNorm) already. Remove \
-             the key or set it to \"random\""
-                .into(),
-        )))
-    }
-
-    fn fit_codebook(
-        &self,
-        mut model: ImageTokenizer<B>,
-        latents: Tensor<B, 2>,
-        rate: f64,
-    ) -> Result<ImageTokenizer<B>> {
-        model.quantizer = model.quantizer.move_towards_latents(latents, rate)?;
-        Ok(model)
-    }
-}
 
 /// Trains the image tokenizer of `config` on `device`, writing everything under
 /// `options.out_dir`: `config.toml`, checkpoints, and at the end `metrics.json` and
@@ -188,8 +33,7 @@ pub fn train_image<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<ImageRunReport> {
     let started = Instant::now();
-    let out = &options.out_dir;
-    prepare_run_dir(out, config)?;
+    prepare_run_dir(&options.out_dir, config)?;
 
     let train = Arc::new(ImageLoader::new(
         FileList::images(&options.train)?,
@@ -202,7 +46,13 @@ pub fn train_image<B: AutodiffBackend>(
 
     let bar = progress_bar(config.schedule.steps, options.progress);
     let task = ImageTask::new(config, load_lpips::<B>(config, device, &bar)?);
-    let trained = run_gan(
+    let context = RunContext {
+        options,
+        bar: &bar,
+        device,
+        started,
+    };
+    run_gan(
         &task,
         |init| {
             Ok((
@@ -217,26 +67,33 @@ pub fn train_image<B: AutodiffBackend>(
             codebook_size: config.model.quantizer.codebook_size,
             seed: config.seed,
         },
-        options,
-        &bar,
-        device,
-    )?;
-    if !trained.finished {
-        return finish(trained.state, None, started, trained.checkpoint, out);
-    }
+        context,
+        |ema| evaluate_both_splits::<B>(config, options, ema, &val, device),
+    )
+}
+
+/// The EMA weights on the validation images (saving a grid of them) and on as many training
+/// images.
+fn evaluate_both_splits<B: AutodiffBackend>(
+    config: &ImageTrainConfig,
+    options: &RunOptions,
+    ema: &ImageTokenizer<B::InnerBackend>,
+    val: &ImageLoader,
+    device: &B::Device,
+) -> Result<SplitEval<ImageEvalReport>> {
     let (validation, pairs) = evaluate_images(
-        &trained.ema,
-        &val,
+        ema,
+        val,
         config.schedule.eval_examples,
         config.schedule.saved_examples,
         &ImageEvalNetworks::default(),
         device,
         |_, _| Ok(()),
     )?;
-    save_grid(&pairs, &out.join("reconstructions.png"))?;
+    save_grid(&pairs, &options.out_dir.join("reconstructions.png"))?;
     let train_files = eval_loader(config, &options.train)?;
     let (training, _) = evaluate_images(
-        &trained.ema,
+        ema,
         &train_files,
         validation.images,
         0,
@@ -252,8 +109,7 @@ pub fn train_image<B: AutodiffBackend>(
          reference computes them; no LPIPS or rFID",
         config.data.batch_size
     );
-    let eval = SplitEval::new(protocol, options, validation, training);
-    finish(trained.state, Some(eval), started, trained.checkpoint, out)
+    Ok(SplitEval::new(protocol, options, validation, training))
 }
 
 /// The images of `folder` in order, as the final evaluation sees them.

@@ -8,7 +8,10 @@
 mod audio_config;
 mod audio_report;
 mod audio_step;
+mod audio_task;
 mod audio_trainer;
+mod data_init;
+mod data_parallel;
 mod ema;
 mod error;
 mod gan_loop;
@@ -17,10 +20,17 @@ mod gradients;
 mod image_config;
 mod image_report;
 mod image_step;
+mod image_task;
 mod image_trainer;
+mod loss_record;
 mod optimizer;
+mod progress;
+mod run_dir;
+mod run_report;
+mod run_state;
 mod schedule;
 mod split_eval;
+mod task;
 
 pub use audio_config::{AudioDataSettings, AudioTrainConfig};
 pub use audio_report::{
@@ -28,18 +38,22 @@ pub use audio_report::{
     AudioEvalReport, AudioPair,
 };
 pub use audio_step::AudioStep;
+pub use audio_task::AudioLosses;
 pub use audio_trainer::{train_audio, AudioRunReport};
 pub use ema::WeightEma;
 pub use error::{Result, TrainError};
-pub use gan_loop::{LogEntry, RunOptions, RunReport};
+pub use gan_loop::RunOptions;
 pub use image_config::{ImageDataSettings, ImageTrainConfig, LpipsFiles, TrainAugment};
 pub use image_report::{
     batch_tensor, evaluate_images, save_grid, save_png_pairs, ImageEvalNetworks, ImageEvalReport,
     ImagePair,
 };
 pub use image_step::ImageStep;
+pub use image_task::ImageLosses;
 pub use image_trainer::{train_image, ImageRunReport};
+pub use loss_record::LossRecord;
 pub use optimizer::{LrDecay, OptimizerSettings};
+pub use run_report::{LogEntry, RunReport};
 pub use schedule::{CodebookInit, EncoderInit, NonFinitePolicy, ScheduleSettings};
 pub use split_eval::{SplitEval, SplitMetrics};
 // A run's files: the trainer writes them; programs that only read them depend on simvq-run.

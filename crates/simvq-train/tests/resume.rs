@@ -170,6 +170,9 @@ fn a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint() {
     let report = train_image::<B>(&config, &options(out.path(), false, None), &device).unwrap();
     assert_eq!(report.steps, 4);
     assert!(report.non_finite_skips > 0);
+    // A skipped step is still a step: the checkpoint of the last one is written.
+    let (last, _) = CheckpointDir::new(out.path(), 2).latest().unwrap().unwrap();
+    assert_eq!(last, 4);
 }
 
 #[test]
