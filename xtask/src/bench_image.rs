@@ -121,6 +121,7 @@ pub fn timing_run(data: PathBuf, dir: &std::path::Path) -> RunOptions {
         stop_after: None,
         progress: false,
         devices: 1,
+        nodes: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `cargo xtask train image|audio`: the tokenizers' training runs.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -9,7 +10,7 @@ use serde::Serialize;
 use simvq_data::{demo_images_dir, demo_speech_dir};
 use simvq_train::{
     load_config, train_audio, train_image, AudioRunReport, AudioTrainConfig, ImageRunReport,
-    ImageTrainConfig, RunOptions, SplitEval, SplitMetrics,
+    ImageTrainConfig, NodeSettings, RunOptions, SplitEval, SplitMetrics,
 };
 
 use crate::backend::{dispatch, BackendKind};
@@ -46,6 +47,46 @@ pub struct TrainArgs {
     /// size stays the global one.
     #[arg(long, default_value_t = 1)]
     devices: usize,
+    /// Multi-node training: processes in the run (one per machine or per GPU), each started
+    /// with the same arguments and its own --node-rank. The batch size stays the global one:
+    /// each node trains its slice of every batch, gradients are summed across nodes each step.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// This process's rank, 0..nodes. Rank 0 hosts the coordinator and alone writes
+    /// checkpoints and reports; every rank resumes from them (share --out between nodes).
+    #[arg(long, default_value_t = 0)]
+    node_rank: usize,
+    /// HOST:PORT of rank 0's coordinator, the same on every node (required with --nodes > 1).
+    #[arg(long)]
+    coordinator: Option<String>,
+    /// HOST:PORT the other nodes reach this node at (default: the coordinator's host,
+    /// port + 1 + rank, right when all nodes share one machine).
+    #[arg(long)]
+    node_address: Option<String>,
+    /// Seconds to wait for the other nodes (to join, and at each step) before stopping with
+    /// an error.
+    #[arg(long, default_value_t = 300)]
+    node_timeout: u64,
+}
+
+/// The multi-node settings of the arguments (`None` for a run of one process).
+fn node_settings(args: &TrainArgs) -> Result<Option<NodeSettings>> {
+    if args.nodes <= 1 {
+        return Ok(None);
+    }
+    let coordinator = args
+        .coordinator
+        .clone()
+        .context("--nodes > 1 needs --coordinator HOST:PORT (rank 0's machine)")?;
+    let settings = NodeSettings {
+        nodes: args.nodes,
+        rank: args.node_rank,
+        coordinator,
+        address: args.node_address.clone(),
+        timeout: Duration::from_secs(args.node_timeout),
+    };
+    settings.validate()?;
+    Ok(Some(settings))
 }
 
 /// The config (the file over `reference`, or `demo`) and the run's name.
@@ -65,8 +106,12 @@ fn config_and_name<C: Serialize + DeserializeOwned>(
     })
 }
 
-fn run_options(args: &TrainArgs, (train, val): (PathBuf, PathBuf), name: &str) -> RunOptions {
-    RunOptions {
+fn run_options(
+    args: &TrainArgs,
+    (train, val): (PathBuf, PathBuf),
+    name: &str,
+) -> Result<RunOptions> {
+    Ok(RunOptions {
         train,
         val,
         out_dir: args
@@ -77,7 +122,8 @@ fn run_options(args: &TrainArgs, (train, val): (PathBuf, PathBuf), name: &str) -
         stop_after: None,
         progress: !args.no_progress,
         devices: args.devices,
-    }
+        nodes: node_settings(args)?,
+    })
 }
 
 /// `root/train` and `root/val` when they exist (val falling back to train), else `root` twice.
@@ -115,7 +161,7 @@ pub fn image(args: &TrainArgs) -> Result<()> {
         config.schedule.steps = steps;
     }
     let root = args.data.clone().unwrap_or_else(demo_images_dir);
-    let options = run_options(args, split_folders(&root), &name);
+    let options = run_options(args, split_folders(&root), &name)?;
     eprintln!(
         "training `{name}` on {} ({} codes, {}² images, batch {}, {} steps) → {}",
         options.train.display(),
@@ -129,7 +175,7 @@ pub fn image(args: &TrainArgs) -> Result<()> {
         train_image::<B>(&config, &options, &device).map_err(anyhow::Error::from)
     })
     .with_context(|| format!("training `{name}`"))?;
-    print_image_summary(&report, &options.out_dir);
+    summarise(&options, &report, print_image_summary);
     Ok(())
 }
 
@@ -144,7 +190,7 @@ pub fn audio(args: &TrainArgs) -> Result<()> {
         config.schedule.steps = steps;
     }
     let root = args.data.clone().unwrap_or_else(demo_speech_dir);
-    let options = run_options(args, audio_sources(&root), &name);
+    let options = run_options(args, audio_sources(&root), &name)?;
     eprintln!(
         "training `{name}` on {} ({} codes, {:.0} tokens/s, {:.3} kbps, {} s crops, batch {}, \
          {} steps) → {}",
@@ -161,8 +207,24 @@ pub fn audio(args: &TrainArgs) -> Result<()> {
         train_audio::<B>(&config, &options, &device).map_err(anyhow::Error::from)
     })
     .with_context(|| format!("training `{name}`"))?;
-    print_audio_summary(&report, &options.out_dir);
+    summarise(&options, &report, print_audio_summary);
     Ok(())
+}
+
+/// The run's summary, on the process that wrote its files (a line on the other nodes).
+fn summarise<E>(
+    options: &RunOptions,
+    report: &simvq_train::RunReport<E>,
+    print: impl FnOnce(&simvq_train::RunReport<E>, &Path),
+) {
+    if options.is_leader() {
+        print(report, &options.out_dir);
+    } else {
+        println!(
+            "steps: {}; rank 0 writes the run's checkpoints and reports",
+            report.steps
+        );
+    }
 }
 
 fn print_run<E>(report: &simvq_train::RunReport<E>, out: &Path) {

@@ -53,6 +53,8 @@ pub struct Loader<E: Example> {
     shuffle: bool,
     seed: u64,
     skipped: Mutex<Vec<SkippedFile>>,
+    /// `(index, count)`: this loader serves slice `index` of `count` of every batch.
+    shard: (usize, usize),
     /// The order of the epoch last asked for (shuffling 1.28M indices per step would cost more
     /// than the step's bookkeeping).
     order_cache: Mutex<Option<(u64, Arc<Vec<usize>>)>>,
@@ -80,8 +82,37 @@ impl<E: Example> Loader<E> {
             shuffle,
             seed,
             skipped: Mutex::new(Vec::new()),
+            shard: (0, 1),
             order_cache: Mutex::new(None),
         })
+    }
+
+    /// This loader serving only slice `index` of `count` of each batch (the processes of a
+    /// multi-node run each load their own): slices as even as possible, larger ones first,
+    /// in batch order, so the slices of one batch together are the whole batch, with the
+    /// same crops. Batch counts stay those of the whole batches, except that an epoch's last
+    /// batch is dropped when it has fewer files than `count` (one process keeps it).
+    pub fn with_shard(mut self, index: usize, count: usize) -> Result<Self> {
+        if count == 0 || index >= count {
+            return Err(DataError::InvalidSetting(format!(
+                "data shard {index} of {count}: the shard index must be below the count"
+            )));
+        }
+        if count > self.batch_size {
+            return Err(DataError::InvalidSetting(format!(
+                "a batch of {} cannot be split over {count} processes: raise the batch size \
+                 to at least the number of nodes",
+                self.batch_size
+            )));
+        }
+        if count > self.files.len() {
+            return Err(DataError::InvalidSetting(format!(
+                "{} training files cannot be split over {count} processes",
+                self.files.len()
+            )));
+        }
+        self.shard = (index, count);
+        Ok(self)
     }
 
     /// The dataset.
@@ -94,9 +125,14 @@ impl<E: Example> Loader<E> {
         &self.example
     }
 
-    /// Batches per epoch; the last one may be short.
+    /// Batches per epoch; the last one may be short, but not shorter than the shard count
+    /// (a sharded loader drops a last batch that would leave some shard empty).
     pub fn batches_per_epoch(&self) -> usize {
-        self.files.len().div_ceil(self.batch_size)
+        let (whole, rest) = (
+            self.files.len() / self.batch_size,
+            self.files.len() % self.batch_size,
+        );
+        whole + usize::from(rest > 0 && rest >= self.shard.1)
     }
 
     /// The order of the files in `epoch`: a seeded permutation, or the sorted order.
@@ -139,7 +175,7 @@ impl<E: Example> Loader<E> {
                 self.batches_per_epoch()
             )));
         }
-        let positions = start..(start + self.batch_size).min(order.len());
+        let positions = self.my_slice(start..(start + self.batch_size).min(order.len()));
         let decoded: Vec<_> = positions
             .into_par_iter()
             .map(|position| {
@@ -166,6 +202,15 @@ impl<E: Example> Loader<E> {
             return Err(DataError::EmptyBatch { batch: index });
         }
         Ok(self.example.collate(items, paths))
+    }
+
+    /// This loader's slice of a batch's positions.
+    fn my_slice(&self, positions: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let (index, count) = self.shard;
+        let (len, start) = (positions.len(), positions.start);
+        let size = |i: usize| len / count + usize::from(i < len % count);
+        let from = start + (0..index).map(size).sum::<usize>();
+        from..from + size(index)
     }
 
     fn record_skip(&self, path: PathBuf, reason: String) {

@@ -198,3 +198,42 @@ fn the_eight_symmetries_are_distinct_permutations_of_the_pixels() {
     b.sort_unstable();
     assert_eq!(a, b);
 }
+
+#[test]
+fn the_shards_of_a_batch_are_the_whole_batch_with_its_crops() {
+    let folder = FileList::images(demo_images_dir().join("val")).unwrap();
+    let transform = ImageTransform {
+        size: 16,
+        crop: Crop::Random,
+        augment: Augment::None,
+    };
+    let loader = |shard: Option<(usize, usize)>| {
+        let loader = ImageLoader::new(folder.clone(), transform, 7, true, 3).unwrap();
+        match shard {
+            Some((index, count)) => loader.with_shard(index, count).unwrap(),
+            None => loader,
+        }
+    };
+    let whole = loader(None);
+    let shards = [0, 1, 2].map(|index| loader(Some((index, 3))));
+    let step = 5;
+    let batch = whole.batch_at_step(step).unwrap();
+    let parts = shards.each_ref().map(|s| s.batch_at_step(step).unwrap());
+    assert_eq!(
+        parts.each_ref().map(|p| p.shape[0]),
+        [3, 2, 2],
+        "larger slices first"
+    );
+    let paths: Vec<_> = parts.iter().flat_map(|p| p.paths.clone()).collect();
+    assert_eq!(paths, batch.paths);
+    let pixels: Vec<f32> = parts.iter().flat_map(|p| p.pixels.clone()).collect();
+    assert_eq!(pixels, batch.pixels, "the same crops");
+    // 100 files in batches of 7: the last batch has 2 files, too few for 3 shards.
+    assert_eq!(whole.batches_per_epoch(), 15);
+    assert_eq!(shards[0].batches_per_epoch(), 14);
+    let too_many = ImageLoader::new(folder.clone(), transform, 2, true, 0).unwrap();
+    assert!(matches!(
+        too_many.with_shard(0, 3),
+        Err(DataError::InvalidSetting(_))
+    ));
+}

@@ -22,6 +22,12 @@ impl CodebookUsage {
         }
     }
 
+    /// An accumulator holding `counts` (one per code), e.g. the sum of other accumulators'
+    /// counts exchanged between processes.
+    pub fn from_counts(counts: Vec<u64>) -> Self {
+        Self { counts }
+    }
+
     /// Adds indices of any shape (one read-back from the device).
     pub fn update<B: Backend, const D: usize>(
         &mut self,

@@ -34,7 +34,7 @@ pub fn train_audio<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<AudioRunReport> {
     let started = Instant::now();
-    prepare_run_dir(&options.out_dir, config)?;
+    prepare_run_dir(options, config)?;
 
     let sample_rate = config.model.sample_rate as u32;
     let hop = config.model.encoder.hop_length();
@@ -49,16 +49,20 @@ pub fn train_audio<B: AutodiffBackend>(
             ),
         )));
     }
-    let train = Arc::new(AudioLoader::new(
-        FileList::audio_source(&options.train)?,
-        AudioClip {
-            sample_rate,
-            length: Some(frames as usize * hop),
-        },
-        config.data.batch_size,
-        true,
-        config.data.seed,
-    )?);
+    let (rank, nodes) = options.shard();
+    let train = Arc::new(
+        AudioLoader::new(
+            FileList::audio_source(&options.train)?,
+            AudioClip {
+                sample_rate,
+                length: Some(frames as usize * hop),
+            },
+            config.data.batch_size,
+            true,
+            config.data.seed,
+        )?
+        .with_shard(rank, nodes)?,
+    );
     let val = whole_utterances(&options.val, sample_rate, config.data.seed)?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);

@@ -10,6 +10,7 @@ use indicatif::ProgressBar;
 use simvq_data::Loader;
 use simvq_quant::autodiff_lock;
 
+use crate::cluster::Cluster;
 use crate::error::{Result, TrainError};
 use crate::progress::say;
 use crate::schedule::{CodebookInit, EncoderInit, ScheduleSettings};
@@ -22,6 +23,13 @@ pub(crate) struct Fit {
     pub rows_per_dim: usize,
     pub rate: f64,
 }
+
+/// The training data of this process, and the other nodes that hold the rest of each batch
+/// in a multi-node run.
+pub(crate) type Source<'a, B, T> = (
+    &'a Loader<<T as GanTask<B>>::Data>,
+    Option<&'a Cluster<<B as AutodiffBackend>::InnerBackend>>,
+);
 
 /// The fit before the first step: enough latents for a well-conditioned covariance.
 const INITIAL_FIT: Fit = Fit {
@@ -39,18 +47,20 @@ const FIT_MAX_BATCHES: usize = 64;
 /// Fits `generator`'s codebook to its latents on the training batches of steps `first`
 /// (`first_batch` when the caller has it decoded already), `first + 1`, … until
 /// `fit.rows_per_dim · D` latents are gathered (the loader's order is seeded, so this is
-/// reproducible and a resumed run refits the same way), moving it `fit.rate` of the way.
-/// Returns the generator and the number of latents and batches used. Its callers hold the
-/// autodiff lock.
+/// reproducible and a resumed run refits the same way), moving it `fit.rate` of the way. In
+/// a multi-node run each node reads its slices of those batches and the fit is to all
+/// nodes' latents together, so every node fits the same codebook. Returns the generator and
+/// the number of latents and batches used. Its callers hold the autodiff lock.
 pub(crate) fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
     task: &T,
     generator: T::Generator,
-    loader: &Loader<T::Data>,
+    (loader, cluster): Source<B, T>,
     first: usize,
     first_batch: Option<&BatchOf<B, T>>,
     fit: Fit,
     device: &B::Device,
 ) -> Result<(T::Generator, usize, usize)> {
+    let nodes = cluster.map_or(1, Cluster::nodes);
     let mut parts = Vec::new();
     let mut rows = 0;
     for step in first..first + FIT_MAX_BATCHES {
@@ -66,12 +76,16 @@ pub(crate) fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
         let [n, d] = latents.dims();
         rows += n;
         parts.push(latents);
-        if rows >= fit.rows_per_dim * d {
+        if rows * nodes >= fit.rows_per_dim * d {
             break;
         }
     }
     let batches = parts.len();
-    let latents = Tensor::cat(parts, 0);
+    let mut latents = Tensor::cat(parts, 0);
+    if let Some(cluster) = cluster {
+        latents = Tensor::from_inner(cluster.gather_rows(latents.inner())?);
+        rows = latents.dims()[0];
+    }
     let host: Vec<f32> = latents
         .to_data()
         .convert::<f32>()
@@ -94,14 +108,14 @@ pub(crate) fn fit_codebook_to_data<B: AutodiffBackend, T: GanTask<B>>(
 pub(crate) fn init_from_data<B: AutodiffBackend, T: GanTask<B>>(
     task: &T,
     mut generator: T::Generator,
-    loader: &Loader<T::Data>,
+    source: Source<B, T>,
     schedule: &ScheduleSettings,
     bar: &ProgressBar,
     device: &B::Device,
 ) -> Result<T::Generator> {
     let _autodiff = autodiff_lock();
     if schedule.encoder_init == EncoderInit::Data {
-        let batches = encoder_init_batches(task, loader)?;
+        let batches = encoder_init_batches(task, source.0)?;
         generator = task.init_encoder_from_data(generator, &batches, device)?;
         say(
             bar,
@@ -113,7 +127,7 @@ pub(crate) fn init_from_data<B: AutodiffBackend, T: GanTask<B>>(
     }
     if schedule.codebook_init == CodebookInit::Data {
         let (fitted, rows, batches) =
-            fit_codebook_to_data(task, generator, loader, 0, None, INITIAL_FIT, device)?;
+            fit_codebook_to_data(task, generator, source, 0, None, INITIAL_FIT, device)?;
         generator = fitted;
         say(
             bar,

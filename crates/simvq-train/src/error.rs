@@ -26,6 +26,9 @@ pub enum TrainError {
     /// Codebook statistics failed.
     #[error(transparent)]
     Quant(#[from] simvq_quant::QuantError),
+    /// A multi-node run could not start or lost a node.
+    #[error("multi-node training: {0}")]
+    Cluster(String),
     /// A run's config, checkpoint or output file.
     #[error(transparent)]
     Run(#[from] simvq_run::RunError),

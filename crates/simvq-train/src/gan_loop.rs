@@ -1,7 +1,7 @@
 //! The training loop both tokenizers share: one generator and one discriminator update per
-//! step, data parallel over devices, weight EMA, live codebook statistics, NaN handling,
-//! atomic checkpoints and exact resume. The modality (images, audio) supplies the forward
-//! and backward passes through [`GanTask`].
+//! step, data parallel over devices and over the processes of a multi-node run, weight EMA,
+//! live codebook statistics, NaN handling, atomic checkpoints and exact resume. The modality
+//! (images, audio) supplies the forward and backward passes through [`GanTask`].
 //!
 //! Not burn-train's `Learner`: its checkpoints are per epoch (an ImageNet epoch is hours) and
 //! not written atomically, it has no hook for weight EMA, and a GAN needs two optimizers
@@ -19,6 +19,7 @@ use simvq_data::{Loader, Prefetcher};
 use simvq_quant::{autodiff_lock, CodebookUsage, SeededInit};
 use simvq_run::CheckpointDir;
 
+use crate::cluster::{weights_of_leader, Cluster, NodeSettings};
 use crate::data_init::{fit_codebook_to_data, init_from_data, Fit, REFIT_ROWS_PER_DIM};
 use crate::data_parallel::DataParallel;
 use crate::error::{Result, TrainError};
@@ -50,6 +51,22 @@ pub struct RunOptions {
     /// kind of the `device` argument; 0 or 1 means that device alone. Gradients are summed on
     /// the device that owns each parameter (burn's multi-device optimizer step).
     pub devices: usize,
+    /// This process's place in a multi-node run (`None`: a run of its own). Each node trains
+    /// its slice of every batch; rank 0 alone writes checkpoints and reports.
+    pub nodes: Option<NodeSettings>,
+}
+
+impl RunOptions {
+    /// Whether this process writes the run's files: always, except on the nodes of a
+    /// multi-node run other than rank 0.
+    pub fn is_leader(&self) -> bool {
+        self.nodes.as_ref().is_none_or(|n| n.rank == 0)
+    }
+
+    /// `(rank, nodes)`: which slice of each batch this process loads, of how many.
+    pub fn shard(&self) -> (usize, usize) {
+        self.nodes.as_ref().map_or((0, 1), |n| (n.rank, n.nodes))
+    }
 }
 
 /// Run settings the loop reads.
@@ -69,6 +86,9 @@ pub(crate) struct RunContext<'a, B: AutodiffBackend> {
     /// When the invocation started: the report's wall time counts from here.
     pub started: Instant,
 }
+
+/// A trained step's losses and how many examples it trained on (on all nodes).
+type Trained = (TermSums, usize);
 
 /// What a step needs besides the run: the task, its data, the devices, the settings.
 struct Stepper<'a, B: AutodiffBackend, T: GanTask<B>> {
@@ -105,14 +125,28 @@ where
     } = context;
     let schedule = settings.schedule;
     let checkpoints = CheckpointDir::new(&options.out_dir, schedule.keep_checkpoints);
+    let cluster = match options.nodes.as_ref().filter(|n| n.nodes > 1) {
+        Some(nodes) => {
+            say(
+                bar,
+                format!(
+                    "node {} of {}: waiting for the others at {}",
+                    nodes.rank, nodes.nodes, nodes.coordinator
+                ),
+            );
+            Some(Cluster::join(nodes, device)?)
+        }
+        None => None,
+    };
     let stepper = Stepper {
         task,
         loader: &loader,
-        parallel: DataParallel::new(device, options.devices),
+        parallel: DataParallel::new(device, options.devices, cluster)?,
         settings,
         bar,
         device,
     };
+    let leader = options.is_leader();
     let (mut run, mut last_checkpoint) = stepper.start(init, options.resume, &checkpoints)?;
     let stop_at = options
         .stop_after
@@ -128,21 +162,26 @@ where
         stepper.note_skipped_files(&mut run.state);
         let losses;
         (run, losses) = stepper.step(run, &batch, &mut usage)?;
-        if let Some(losses) = &losses {
-            window.add(losses, task.batch_len(&batch));
+        if let Some((losses, examples)) = &losses {
+            window.add(losses, *examples);
         }
         run.state.step += 1;
         bar.inc(1);
         let done = run.state.step;
         if done.is_multiple_of(schedule.log_every) || done == schedule.steps {
-            stepper.log(&mut window, &mut usage, &mut run.state);
+            stepper.log(&mut window, &mut usage, &mut run.state)?;
         }
-        if done.is_multiple_of(schedule.checkpoint_every) || done == stop_at {
+        if leader && (done.is_multiple_of(schedule.checkpoint_every) || done == stop_at) {
             last_checkpoint = Some(run.save(&checkpoints)?);
         }
     }
-    if run.state.step < schedule.steps {
-        bar.abandon_with_message("stopped");
+    if run.state.step < schedule.steps || !leader {
+        let message = if leader {
+            "stopped"
+        } else {
+            "done (rank 0 evaluates)"
+        };
+        bar.abandon_with_message(message);
         return finish(run.state, None, started, last_checkpoint, &options.out_dir);
     }
     bar.finish_with_message("done");
@@ -174,16 +213,25 @@ impl<B: AutodiffBackend, T: GanTask<B>> Stepper<'_, B, T> {
             );
         }
         let settings = self.settings;
+        let cluster = self.parallel.cluster();
         let (mut generator, discriminator) = init(&SeededInit::new(settings.seed, self.device))?;
         if latest.is_none() {
             generator = init_from_data(
                 self.task,
                 generator,
-                self.loader,
+                (self.loader, cluster),
                 settings.schedule,
                 self.bar,
                 self.device,
             )?;
+            if let Some(cluster) = cluster {
+                // The encoder's data init read this node's clips only.
+                generator = weights_of_leader(cluster, generator)?;
+            }
+        }
+        if let Some(cluster) = cluster {
+            let step = latest.as_ref().map_or(0, |&(step, _)| step);
+            cluster.check_same_step(step, self.device)?;
         }
         let run = Run::new(
             generator,
@@ -209,7 +257,7 @@ impl<B: AutodiffBackend, T: GanTask<B>> Stepper<'_, B, T> {
         mut run: Run<B, T>,
         batch: &BatchOf<B, T>,
         usage: &mut CodebookUsage,
-    ) -> Result<(Run<B, T>, Option<TermSums>)> {
+    ) -> Result<(Run<B, T>, Option<Trained>)> {
         // Another thread's autodiff could otherwise drop part of this step's graph (see
         // simvq_quant::autodiff_lock); held until the updates, not over logging and I/O.
         let _autodiff = autodiff_lock();
@@ -222,7 +270,7 @@ impl<B: AutodiffBackend, T: GanTask<B>> Stepper<'_, B, T> {
         if schedule.codebook_init == CodebookInit::Data && step < schedule.codebook_refit_steps {
             run.generator = self.refit(run.generator, batch, step)?;
         }
-        let (grads, losses) = self.parallel.gradients(self.task, &run, batch, usage)?;
+        let (grads, losses, examples) = self.parallel.gradients(self.task, &run, batch, usage)?;
         if let Some(what) = losses.non_finite() {
             if schedule.on_non_finite == NonFinitePolicy::Stop {
                 self.bar.abandon();
@@ -242,7 +290,7 @@ impl<B: AutodiffBackend, T: GanTask<B>> Stepper<'_, B, T> {
             .learning_rate_at(step, schedule.steps);
         run = grads.apply(lr, run);
         run.ema.update(&run.generator);
-        Ok((run, Some(losses)))
+        Ok((run, Some((losses, examples))))
     }
 
     /// `generator` with its codebook moved towards the latents of step `step`'s batch (and
@@ -264,7 +312,7 @@ impl<B: AutodiffBackend, T: GanTask<B>> Stepper<'_, B, T> {
         let refit = fit_codebook_to_data(
             self.task,
             generator.clone(),
-            self.loader,
+            (self.loader, self.parallel.cluster()),
             step,
             Some(batch),
             fit,
@@ -291,12 +339,22 @@ impl<B: AutodiffBackend, T: GanTask<B>> Stepper<'_, B, T> {
 
     /// Closes the logging window: a log line, the bar's message, an entry of the loss curve.
     /// A window whose every batch was skipped logs nothing.
-    fn log(&self, window: &mut Window, usage: &mut CodebookUsage, state: &mut TrainState) {
+    fn log(
+        &self,
+        window: &mut Window,
+        usage: &mut CodebookUsage,
+        state: &mut TrainState,
+    ) -> Result<()> {
         if window.is_empty() {
-            return;
+            return Ok(());
         }
         let unit = self.task.unit();
-        let (entry, line) = window.close(state.step, self.settings.schedule.steps, usage, unit);
+        let all_nodes = match self.parallel.cluster() {
+            Some(cluster) => cluster.sum_usage(usage, self.device)?,
+            None => usage.clone(),
+        };
+        let steps = self.settings.schedule.steps;
+        let (entry, line) = window.close(state.step, steps, &all_nodes, unit);
         usage.reset();
         let headline = <T::Losses as LossRecord>::RECONSTRUCTION;
         self.bar.set_message(format!(
@@ -307,6 +365,7 @@ impl<B: AutodiffBackend, T: GanTask<B>> Stepper<'_, B, T> {
         ));
         say(self.bar, line);
         state.history.push(entry);
+        Ok(())
     }
 }
 

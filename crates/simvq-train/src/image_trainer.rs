@@ -33,15 +33,19 @@ pub fn train_image<B: AutodiffBackend>(
     device: &B::Device,
 ) -> Result<ImageRunReport> {
     let started = Instant::now();
-    prepare_run_dir(&options.out_dir, config)?;
+    prepare_run_dir(options, config)?;
 
-    let train = Arc::new(ImageLoader::new(
-        FileList::images(&options.train)?,
-        config.data.train_transform(),
-        config.data.batch_size,
-        true,
-        config.data.seed,
-    )?);
+    let (rank, nodes) = options.shard();
+    let train = Arc::new(
+        ImageLoader::new(
+            FileList::images(&options.train)?,
+            config.data.train_transform(),
+            config.data.batch_size,
+            true,
+            config.data.seed,
+        )?
+        .with_shard(rank, nodes)?,
+    );
     let val = eval_loader(config, &options.val)?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);

@@ -7,9 +7,15 @@ use serde::Serialize;
 use simvq_run::{to_toml, RunError};
 
 use crate::error::{Result, TrainError};
+use crate::gan_loop::RunOptions;
 
-/// Creates the run directory and writes the config that runs into it (`config.toml`).
-pub(crate) fn prepare_run_dir(out: &Path, config: &impl Serialize) -> Result<()> {
+/// Creates the run directory and writes the config that runs into it (`config.toml`); on
+/// the nodes of a multi-node run other than rank 0, which write nothing, does nothing.
+pub(crate) fn prepare_run_dir(options: &RunOptions, config: &impl Serialize) -> Result<()> {
+    if !options.is_leader() {
+        return Ok(());
+    }
+    let out = &options.out_dir;
     std::fs::create_dir_all(out).map_err(io_error(out))?;
     let path = out.join("config.toml");
     std::fs::write(&path, to_toml(config)).map_err(io_error(&path))

@@ -19,6 +19,7 @@ pub fn options(data: PathBuf, out: &Path, resume: bool, stop_after: Option<usize
         stop_after,
         progress: false,
         devices: 1,
+        nodes: None,
     }
 }
 
