@@ -3,6 +3,7 @@
 mod alloc;
 mod backend;
 mod bench;
+mod bench_all_reduce;
 mod bench_audio;
 mod bench_image;
 mod bench_metrics;
@@ -125,6 +126,16 @@ enum BenchTarget {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// What a multi-node step pays for its exchange: two processes on this machine sum the
+    /// gradient buffers of the demo and reference models (burn-collective), beside
+    /// torch.distributed's gloo all_reduce with `--python PATH`.
+    AllReduce {
+        #[command(flatten)]
+        args: bench_all_reduce::AllReduceArgs,
+        /// Also write the rows as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// SimVQ forward+backward time and memory vs one plain matmul, K = 1k … 262k.
     Quant {
         #[command(flatten)]
@@ -208,6 +219,19 @@ fn main() -> Result<()> {
             write_json(
                 &json,
                 &serde_json::json!({ "args": args, "backend": format!("{backend:?}"), "cases": cases }),
+            )
+        }
+        Command::Bench {
+            target: BenchTarget::AllReduce { args, json },
+        } => {
+            let rows = bench_all_reduce::run(&args)?;
+            if args.node.is_some() {
+                return Ok(());
+            }
+            println!("{}", bench_all_reduce::markdown(&rows));
+            write_json(
+                &json,
+                &serde_json::json!({ "rounds": args.rounds, "rows": rows }),
             )
         }
         Command::Bench {

@@ -324,3 +324,17 @@ fn a_node_whose_peers_never_come_stops_after_its_timeout() {
     );
     assert!(started.elapsed() < Duration::from_secs(60), "{log}");
 }
+
+#[test]
+fn the_all_reduce_benchmark_times_two_processes() {
+    let output = succeed(xtask(&[
+        "bench",
+        "all-reduce",
+        "--elements",
+        "1000,3000",
+        "--rounds",
+        "1",
+    ]));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("| custom | 3000 |"), "{table}");
+}

@@ -17,8 +17,8 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorPrimitive};
 use burn_collective::{
-    all_reduce, finish_collective, register, AllReduceStrategy, CollectiveConfig, CollectiveError,
-    PeerId, ReduceOperation,
+    all_reduce, register, AllReduceStrategy, CollectiveConfig, CollectiveError, PeerId,
+    ReduceOperation,
 };
 use burn_communication::Address;
 use simvq_quant::CodebookUsage;
@@ -106,9 +106,16 @@ fn resolve(address: &str, flag: &str) -> Result<SocketAddr> {
         })
 }
 
+/// The most f32 values one exchange carries: 128 MiB. burn-communication's websocket frames
+/// are capped at 512 MiB, and the reference audio codec's gradients with its discriminators
+/// (190 M values, 760 MB) exceeded that: the exchange failed with a reset connection.
+pub const MAX_EXCHANGE_ELEMENTS: usize = 32 << 20;
+
 /// This process's membership of a multi-node run, on backend `B` (the inner backend: the
-/// exchanged tensors are gradients and statistics, not graph nodes).
-pub(crate) struct Cluster<B: Backend> {
+/// exchanged tensors are gradients and statistics, not graph nodes). The training loop makes
+/// its own; public for programs that exchange other tensors the same way (`cargo xtask bench
+/// all-reduce`). One per process.
+pub struct Cluster<B: Backend> {
     watchdog: Watchdog,
     backend: PhantomData<B>,
 }
@@ -116,7 +123,7 @@ pub(crate) struct Cluster<B: Backend> {
 impl<B: Backend> Cluster<B> {
     /// Joins the run: rank 0 starts the coordinator first; every rank waits until all
     /// `settings.nodes` have registered (at most the timeout).
-    pub(crate) fn join(settings: &NodeSettings, device: &B::Device) -> Result<Self> {
+    pub fn join(settings: &NodeSettings, device: &B::Device) -> Result<Self> {
         settings.validate()?;
         // Before burn-communication's own logger (INFO, on stdout, a line per transfer) can
         // install itself: its warnings and errors on stderr, with ours. Fails harmlessly when
@@ -157,22 +164,39 @@ impl<B: Backend> Cluster<B> {
     }
 
     /// Whether this process writes the run's files (rank 0).
-    pub(crate) fn is_leader(&self) -> bool {
+    pub fn is_leader(&self) -> bool {
         self.watchdog.rank == 0
     }
 
     /// This process's rank.
-    pub(crate) fn rank(&self) -> usize {
+    pub fn rank(&self) -> usize {
         self.watchdog.rank
     }
 
     /// Processes in the run.
-    pub(crate) fn nodes(&self) -> usize {
+    pub fn nodes(&self) -> usize {
         self.watchdog.nodes
     }
 
-    /// The element-wise sum of `values` over all nodes (the same bits on every node).
-    pub(crate) fn sum(&self, values: Tensor<B, 1>, what: &str) -> Result<Tensor<B, 1>> {
+    /// The element-wise sum of `values` over all nodes (the same bits on every node), in
+    /// exchanges of at most [`MAX_EXCHANGE_ELEMENTS`].
+    pub fn sum(&self, values: Tensor<B, 1>, what: &str) -> Result<Tensor<B, 1>> {
+        let len = values.dims()[0];
+        if len <= MAX_EXCHANGE_ELEMENTS {
+            return self.sum_at_once(values, what);
+        }
+        let parts = (0..len)
+            .step_by(MAX_EXCHANGE_ELEMENTS)
+            .map(|start| {
+                let end = (start + MAX_EXCHANGE_ELEMENTS).min(len);
+                self.sum_at_once(values.clone().slice(start..end), what)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Tensor::cat(parts, 0))
+    }
+
+    /// [`Cluster::sum`] in one exchange.
+    fn sum_at_once(&self, values: Tensor<B, 1>, what: &str) -> Result<Tensor<B, 1>> {
         let peer = PeerId(self.rank() as u32);
         let primitive = values.into_primitive().tensor();
         let summed = self.watchdog.within(what, move || {
@@ -308,19 +332,6 @@ impl Watchdog {
                 self.timeout.as_secs()
             ))),
         }
-    }
-}
-
-impl<B: Backend> Drop for Cluster<B> {
-    /// Leaves the collective, waiting a little for the others (a run that stopped on an error
-    /// must not hang here either).
-    fn drop(&mut self) {
-        let peer = PeerId(self.rank() as u32);
-        let leave = Watchdog {
-            timeout: self.watchdog.timeout.min(Duration::from_secs(10)),
-            ..self.watchdog
-        };
-        let _ = leave.within("leaving", move || finish_collective::<B>(peer));
     }
 }
 

@@ -42,7 +42,7 @@ pub use audio_report::{
 pub use audio_step::AudioStep;
 pub use audio_task::AudioLosses;
 pub use audio_trainer::{train_audio, AudioRunReport};
-pub use cluster::NodeSettings;
+pub use cluster::{Cluster, NodeSettings, MAX_EXCHANGE_ELEMENTS};
 pub use ema::WeightEma;
 pub use error::{Result, TrainError};
 pub use gan_loop::RunOptions;
