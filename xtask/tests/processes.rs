@@ -338,3 +338,33 @@ fn the_all_reduce_benchmark_times_two_processes() {
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("| custom | 3000 |"), "{table}");
 }
+
+#[test]
+fn nodes_that_would_start_from_different_checkpoints_refuse_to_train() {
+    let dir = tempfile::tempdir().unwrap();
+    let (with, without) = (dir.path().join("resumable"), dir.path().join("empty"));
+    succeed(xtask(&[
+        "train",
+        "image",
+        "--steps",
+        "1",
+        "--no-progress",
+        "--out",
+        path(&with),
+    ]));
+    let port = free_ports();
+    let nodes = [(0, &with), (1, &without)].map(|(rank, out)| {
+        let mut command = node(rank, port, out, "4", "60");
+        command.arg("--resume");
+        spawn(command)
+    });
+    for child in nodes {
+        let output = child.wait_with_output().unwrap();
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{log}");
+        assert!(
+            log.contains("must resume from the same checkpoint"),
+            "{log}"
+        );
+    }
+}

@@ -214,6 +214,12 @@ impl<B: AutodiffBackend, T: GanTask<B>> Stepper<'_, B, T> {
         }
         let settings = self.settings;
         let cluster = self.parallel.cluster();
+        if let Some(cluster) = cluster {
+            // First: a node that starts afresh while another resumes would pair the data
+            // inits' exchanges with the other's training exchanges.
+            let step = latest.as_ref().map_or(0, |&(step, _)| step);
+            cluster.check_same_step(step, self.device)?;
+        }
         let (mut generator, discriminator) = init(&SeededInit::new(settings.seed, self.device))?;
         if latest.is_none() {
             generator = init_from_data(
@@ -228,10 +234,6 @@ impl<B: AutodiffBackend, T: GanTask<B>> Stepper<'_, B, T> {
                 // The encoder's data init read this node's clips only.
                 generator = weights_of_leader(cluster, generator)?;
             }
-        }
-        if let Some(cluster) = cluster {
-            let step = latest.as_ref().map_or(0, |&(step, _)| step);
-            cluster.check_same_step(step, self.device)?;
         }
         let run = Run::new(
             generator,
