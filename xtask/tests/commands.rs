@@ -2,27 +2,11 @@
 //! `train` writes a run, `eval` scores it with the reference's protocol and writes its JSON.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn xtask(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("the xtask binary runs");
-    assert!(
-        output.status.success(),
-        "xtask {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 temporary path")
-}
+mod common;
+use common::{path, run_xtask as xtask};
 
 fn read_json(file: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -15,25 +15,8 @@ use burn::tensor::Tensor;
 use burn_flex::Flex;
 use simvq_train::ImageTrainConfig;
 
-fn xtask(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    command.args(args).env("RUST_BACKTRACE", "0");
-    command
-}
-
-fn succeed(mut command: Command) -> Output {
-    let output = command.output().expect("the xtask binary runs");
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 temporary path")
-}
+mod common;
+use common::{path, succeed, xtask_command as xtask};
 
 /// The demo's config with a checkpoint every `every` steps.
 fn demo_config_checkpointing_every(dir: &Path, every: usize) -> PathBuf {

@@ -5,27 +5,11 @@
 #![cfg(feature = "wgpu")]
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn xtask(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("the xtask binary runs");
-    assert!(
-        output.status.success(),
-        "xtask {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 temporary path")
-}
+mod common;
+use common::{path, run_xtask as xtask};
 
 /// `eval <kind>` of `run` on `backend`: its metrics.
 fn eval(kind: &str, run: &Path, backend: &str, extra: &[&str]) -> Value {

@@ -227,12 +227,7 @@ impl<B: Backend> Cluster<B> {
     /// Checks that every node is at step `step` (a node that resumed from another checkpoint,
     /// or found none, would train other weights).
     pub(crate) fn check_same_step(&self, step: usize, device: &B::Device) -> Result<()> {
-        let mut mine = vec![0.0f32; self.nodes()];
-        mine[self.rank()] = step as f32;
-        let steps = host_values(self.sum(
-            Tensor::from_floats(mine.as_slice(), device),
-            "comparing steps",
-        )?);
+        let steps = self.each_nodes(step as f32, "comparing steps", device)?;
         match steps.iter().position(|&s| s as usize != step) {
             None => Ok(()),
             Some(other) => Err(TrainError::Cluster(format!(
@@ -245,21 +240,27 @@ impl<B: Backend> Cluster<B> {
         }
     }
 
+    /// Every node's `value`, in rank order (one sum: each node fills its own slot). Exact for
+    /// integers up to 2²⁴.
+    fn each_nodes(&self, value: f32, what: &str, device: &B::Device) -> Result<Vec<f32>> {
+        let mut mine = vec![0.0f32; self.nodes()];
+        mine[self.rank()] = value;
+        let all = self.sum(Tensor::from_floats(mine.as_slice(), device), what)?;
+        Ok(host_values(all))
+    }
+
     /// Every node's `rows`, stacked in rank order (an all-gather made of one count exchange
     /// and one sum: each node fills its own block of a zero buffer).
     pub(crate) fn gather_rows(&self, rows: Tensor<B, 2>) -> Result<Tensor<B, 2>> {
         let [n, d] = rows.dims();
         let device = rows.device();
-        let (rank, nodes) = (self.rank(), self.nodes());
-        let mut mine = vec![0.0f32; nodes];
-        mine[rank] = n as f32;
-        let counts = self.sum(Tensor::from_floats(mine.as_slice(), &device), "row counts")?;
-        let counts: Vec<usize> = host_values(counts)
+        let counts: Vec<usize> = self
+            .each_nodes(n as f32, "row counts", &device)?
             .into_iter()
             .map(|c| c as usize)
             .collect();
         let total: usize = counts.iter().sum();
-        let before: usize = counts[..rank].iter().sum();
+        let before: usize = counts[..self.rank()].iter().sum();
         let after = total - before - n;
         let zeros = |rows: usize| Tensor::<B, 2>::zeros([rows, d], &device);
         let padded = Tensor::cat(vec![zeros(before), rows, zeros(after)], 0);
