@@ -72,6 +72,14 @@ pub fn image(args: &ImageEvalArgs) -> Result<()> {
         &located.run.join("config.toml"),
         &ImageTrainConfig::reference(65_536),
     )?;
+    if let Some(baseline) = &config.baseline {
+        anyhow::bail!(
+            "{} trained a baseline quantizer ({baseline:?}), not SimVQ; `eval image` loads \
+             SimVQ tokenizers. Its evaluation on the validation split is in the run's \
+             metrics.json (and in reproduce's results.md)",
+            located.run.display()
+        );
+    }
     let source = validation_folder(args.data.as_deref());
     let files = FileList::images(&source)?;
     let count = common.count(files.len());

@@ -8,11 +8,15 @@ mod bench_audio;
 mod bench_image;
 mod bench_metrics;
 mod bench_speed;
+mod curves_plot;
 mod eval;
 mod eval_audio;
 mod eval_image;
 mod manifest;
 mod quant_demo;
+mod reproduce;
+mod reproduce_methods;
+mod reproduce_report;
 mod train;
 
 use std::path::PathBuf;
@@ -58,6 +62,14 @@ enum Command {
         #[command(subcommand)]
         target: EvalTarget,
     },
+    /// Table 1 under one budget: SimVQ at several codebook sizes and the baselines (VQGAN,
+    /// VQGAN-FC, FSQ, LFQ, VQGAN-LC style) trained on the same data and evaluated on the
+    /// validation split; a table (markdown, JSON) and curves (PNG). Default: CPU scale on the
+    /// built-in photos.
+    Reproduce {
+        #[command(subcommand)]
+        target: ReproduceTarget,
+    },
     /// Benchmarks (`bench quant`).
     Bench {
         #[command(subcommand)]
@@ -73,6 +85,12 @@ enum TrainTarget {
     /// The SimVQ audio codec (24 kHz, 75 tokens/s). With no arguments: the built-in CPU demo
     /// on the shipped speech clips (a few minutes on 2 cores).
     Audio(train::TrainArgs),
+}
+
+#[derive(Subcommand)]
+enum ReproduceTarget {
+    /// The image tokenizers of Table 1.
+    Image(reproduce::ReproduceArgs),
 }
 
 #[derive(Subcommand)]
@@ -179,6 +197,9 @@ fn main() -> Result<()> {
             target: TrainTarget::Audio(args),
         } => train::audio(&args),
         Command::Manifest(args) => manifest::run(&args),
+        Command::Reproduce {
+            target: ReproduceTarget::Image(args),
+        } => reproduce::image(&args),
         Command::Eval {
             target: EvalTarget::Image(args),
         } => eval_image::image(&args),

@@ -127,7 +127,7 @@ fn run_options(
 }
 
 /// `root/train` and `root/val` when they exist (val falling back to train), else `root` twice.
-fn split_folders(root: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn split_folders(root: &Path) -> (PathBuf, PathBuf) {
     let train = root.join("train");
     if train.is_dir() {
         let val = root.join("val");

@@ -143,6 +143,15 @@ fn export(run: &Path, ema: bool, out: &Path) -> Result<()> {
     let device = Default::default();
     let located = RunCheckpoint::locate(run)?;
     let config_path = located.run.join("config.toml");
+    let baseline: Option<simvq_quant::QuantizerConfig> =
+        load_config_section(&config_path, "baseline", &None).unwrap_or(None);
+    if let Some(baseline) = baseline {
+        bail!(
+            "{} trained a baseline quantizer ({baseline:?}) for a comparison, not SimVQ; \
+             export takes SimVQ runs",
+            located.run.display()
+        );
+    }
     let config = match model_section(&config_path, KindArg::Image, 1_024) {
         Ok(image) => image,
         Err(image_error) => match model_section(&config_path, KindArg::Audio, 4_096) {

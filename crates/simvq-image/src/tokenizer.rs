@@ -1,4 +1,5 @@
-//! The tokenizer: encoder → SimVQ → decoder, and its public encode/decode API.
+//! The tokenizer: encoder → SimVQ (or another quantizer, for comparisons) → decoder, and its
+//! public encode/decode API.
 
 use burn::module::Module;
 use burn::tensor::{backend::Backend, Int, Tensor};
@@ -19,16 +20,28 @@ impl ImageTokenizerConfig {
     /// Builds the tokenizer with PyTorch's default init drawn from `init` (encoder, then
     /// decoder); the quantizer is seeded by its config.
     pub fn init_seeded<B: Backend>(&self, init: &SeededInit<B>) -> Result<ImageTokenizer<B>> {
+        self.init_seeded_with(init, self.quantizer.init(init.device())?)
+    }
+
+    /// Builds the tokenizer around `quantizer` instead of the config's SimVQ (the baselines
+    /// of Table 1), encoder and decoder drawn from `init` as [`init_seeded`](Self::init_seeded)
+    /// draws them, so that methods compared under one seed start from the same autoencoder.
+    pub fn init_seeded_with<B: Backend, Q: Module<B> + Quantizer<B>>(
+        &self,
+        init: &SeededInit<B>,
+        quantizer: Q,
+    ) -> Result<ImageTokenizer<B, Q>> {
         self.autoencoder.validate()?;
-        if self.quantizer.dim != self.autoencoder.z_channels {
+        if quantizer.dim() != self.autoencoder.z_channels {
             return Err(ImageError::InvalidConfig(format!(
                 "quantizer.dim is {} but autoencoder.z_channels is {}; they must be equal",
-                self.quantizer.dim, self.autoencoder.z_channels
+                quantizer.dim(),
+                self.autoencoder.z_channels
             )));
         }
         Ok(ImageTokenizer {
             encoder: self.autoencoder.init_encoder(init),
-            quantizer: self.quantizer.init(init.device())?,
+            quantizer,
             decoder: self.autoencoder.init_decoder(init),
             image_channels: self.autoencoder.image_channels,
             downsample_factor: self.autoencoder.downsample_factor(),
@@ -47,24 +60,26 @@ pub struct TokenizerOutput<B: Backend> {
     pub quant_loss: QuantLoss<B>,
 }
 
-/// The SimVQ image tokenizer. Build it with [`crate::ImageTokenizerConfig::init`].
+/// The SimVQ image tokenizer. Build it with [`crate::ImageTokenizerConfig::init`]; `Q` is
+/// another quantizer only in comparisons
+/// ([`init_seeded_with`](crate::ImageTokenizerConfig::init_seeded_with)).
 ///
 /// Images are `[batch, channels, height, width]` in `[-1, 1]`; height and width must be
 /// multiples of the downsampling factor (8 for the reference), giving `[batch, H/8, W/8]`
 /// tokens (16×16 = 256 for 128² images).
 #[derive(Module, Debug)]
-pub struct ImageTokenizer<B: Backend> {
+pub struct ImageTokenizer<B: Backend, Q: Module<B> = SimVq<B>> {
     /// Image → latent.
     pub encoder: Encoder<B>,
-    /// Latent → codes (`E = C·Wᵀ + b`).
-    pub quantizer: SimVq<B>,
+    /// Latent → codes (SimVQ's `E = C·Wᵀ + b`).
+    pub quantizer: Q,
     /// Codes → image.
     pub decoder: Decoder<B>,
     pub(crate) image_channels: usize,
     pub(crate) downsample_factor: usize,
 }
 
-impl<B: Backend> ImageTokenizer<B> {
+impl<B: Backend, Q: Module<B> + Quantizer<B>> ImageTokenizer<B, Q> {
     /// Spatial downsampling factor `f` (pixels per token side).
     pub fn downsample_factor(&self) -> usize {
         self.downsample_factor

@@ -36,6 +36,17 @@ pub enum QuantizerConfig {
 }
 
 impl QuantizerConfig {
+    /// Number of codes `K` of the configured quantizer (FSQ: the product of its levels).
+    pub fn codebook_size(&self) -> usize {
+        match self {
+            Self::SimVq(c) => c.codebook_size,
+            Self::Vq(c) => c.codebook_size,
+            Self::EmaVq(c) => c.codebook_size,
+            Self::Fsq(c) => c.levels.iter().product(),
+            Self::Lfq(c) => c.codebook_size,
+        }
+    }
+
     /// Builds the configured quantizer.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<AnyQuantizer<B>, QuantError> {
         Ok(match self {
@@ -64,6 +75,17 @@ pub enum AnyQuantizer<B: Backend> {
 }
 
 impl<B: Backend> AnyQuantizer<B> {
+    /// The variant's name, as the config spells it (`"SimVq"`, `"Vq"`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::SimVq(_) => "SimVq",
+            Self::Vq(_) => "Vq",
+            Self::EmaVq(_) => "EmaVq",
+            Self::Fsq(_) => "Fsq",
+            Self::Lfq(_) => "Lfq",
+        }
+    }
+
     fn inner(&self) -> &dyn Quantizer<B> {
         match self {
             Self::SimVq(q) => q,

@@ -13,9 +13,37 @@
 use burn::module::Param;
 use burn::tensor::{backend::Backend, ElementConversion, Tensor, TensorData};
 
+use crate::any::AnyQuantizer;
 use crate::error::{QuantError, Result};
 use crate::quantizer::Quantizer;
 use crate::simvq::SimVq;
+
+/// A quantizer a training loop can move onto the encoder's latents
+/// (`schedule.codebook_init = "data"`), so a model generic over its quantizer can offer the
+/// data-dependent init where the quantizer has one and a clear error where it has none.
+pub trait LatentFit<B: Backend>: Sized {
+    /// `self` moved a fraction `rate` of the way towards the fit of `latents` (`[N, D]`).
+    fn move_towards_latents(self, latents: Tensor<B, 2>, rate: f64) -> Result<Self>;
+}
+
+impl<B: Backend> LatentFit<B> for SimVq<B> {
+    fn move_towards_latents(self, latents: Tensor<B, 2>, rate: f64) -> Result<Self> {
+        SimVq::move_towards_latents(self, latents, rate)
+    }
+}
+
+impl<B: Backend> LatentFit<B> for AnyQuantizer<B> {
+    fn move_towards_latents(self, latents: Tensor<B, 2>, rate: f64) -> Result<Self> {
+        match self {
+            Self::SimVq(q) => Ok(Self::SimVq(q.move_towards_latents(latents, rate)?)),
+            other => Err(QuantError::InvalidConfig(format!(
+                "the data-dependent codebook init fits SimVQ's projection; this {} quantizer \
+                 has none. Set schedule.codebook_init = \"random\"",
+                other.name()
+            ))),
+        }
+    }
+}
 
 /// Ridge added to the latent covariance, relative to its mean variance, so that latents that
 /// span fewer than `D` directions (few samples, dead channels) still give a Cholesky factor.

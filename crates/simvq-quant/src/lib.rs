@@ -94,6 +94,7 @@ mod vq;
 pub use any::{AnyQuantizer, QuantizerConfig};
 pub use autodiff_lock::{autodiff_lock, AutodiffGuard};
 pub use codebook::{Codebook, SearchTiling, DEFAULT_SEARCH_BUDGET_BYTES};
+pub use data_init::LatentFit;
 pub use ema_vq::{EmaVq, EmaVqConfig};
 pub use error::{QuantError, Result};
 pub use estimator::GradientEstimator;

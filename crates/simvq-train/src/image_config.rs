@@ -5,7 +5,7 @@ use simvq_data::{Augment, Crop, ImageTransform};
 use simvq_image::{
     AutoencoderConfig, ImageLossConfig, ImageTokenizerConfig, PatchDiscriminatorConfig,
 };
-use simvq_quant::SimVqConfig;
+use simvq_quant::{QuantizerConfig, SimVqConfig};
 
 use crate::optimizer::OptimizerSettings;
 use crate::schedule::{CodebookInit, EncoderInit, NonFinitePolicy, ScheduleSettings};
@@ -115,9 +115,24 @@ pub struct ImageTrainConfig {
     /// `discriminator.batchnorm_batch` (64 for the reference's 4 × 64). Off by default.
     #[serde(default)]
     pub reference_exact: bool,
+    /// Another quantizer in place of `model.quantizer`'s SimVQ, for comparisons with the
+    /// baselines of Table 1 (`cargo xtask reproduce image` sets it), e.g.
+    /// `[baseline.Vq]` with `codebook_size` and `dim` (unnamed keys take the quantizer's
+    /// defaults). Such a run trains and reports like any
+    /// other, but `eval image` and `simvq export` take SimVQ runs only.
+    #[serde(default, deserialize_with = "crate::baseline::deserialize_baseline")]
+    pub baseline: Option<QuantizerConfig>,
 }
 
 impl ImageTrainConfig {
+    /// Number of codes of the quantizer the run trains (the baseline's when there is one).
+    pub fn codebook_size(&self) -> usize {
+        self.baseline.as_ref().map_or(
+            self.model.quantizer.codebook_size,
+            QuantizerConfig::codebook_size,
+        )
+    }
+
     /// The reference run (`imagenet_simvq_128_B`) with `codebook_size` codes.
     pub fn reference(codebook_size: usize) -> Self {
         Self {
@@ -150,6 +165,7 @@ impl ImageTrainConfig {
             },
             seed: 0,
             reference_exact: false,
+            baseline: None,
         }
     }
 
@@ -202,6 +218,7 @@ impl ImageTrainConfig {
             },
             seed: 0,
             reference_exact: false,
+            baseline: None,
         }
     }
 }

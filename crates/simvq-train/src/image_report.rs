@@ -3,22 +3,23 @@
 
 use std::path::Path;
 
+use burn::module::Module;
 use burn::tensor::{backend::Backend, ElementConversion, Tensor, TensorData};
 use image::RgbImage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use simvq_data::ImageLoader;
 use simvq_image::ImageTokenizer;
 use simvq_metrics::{
     frechet_distance, FeatureStatistics, FidInception, ImageQuality, Lpips, LpipsNet,
     INCEPTION_FEATURES,
 };
-use simvq_quant::CodebookUsage;
+use simvq_quant::{CodebookUsage, Quantizer};
 use simvq_run::{save_png, to_rgb, RunError};
 
 use crate::error::Result;
 
 /// Reconstruction quality and codebook use over an evaluation set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageEvalReport {
     /// Images evaluated.
     pub images: usize,
@@ -122,8 +123,8 @@ pub fn batch_tensor<B: Backend>(
 /// `[-1, 1]` as the reference evaluates), and returns the metrics plus the first `keep`
 /// originals and reconstructions for a grid. `visit` sees every batch of originals and
 /// reconstructions (to save them, to advance a progress bar).
-pub fn evaluate_images<B: Backend>(
-    model: &ImageTokenizer<B>,
+pub fn evaluate_images<B: Backend, Q: Module<B> + Quantizer<B>>(
+    model: &ImageTokenizer<B, Q>,
     loader: &ImageLoader,
     limit: usize,
     keep: usize,

@@ -1,9 +1,10 @@
 //! The image tokenizer's training step: L1 + LPIPS + non-saturating GAN + commitment for the
 //! generator, hinge for the PatchGAN, on one device's shard of a batch.
 
+use std::marker::PhantomData;
 use std::ops::Range;
 
-use burn::module::Module;
+use burn::module::{AutodiffModule, Module, ModuleDisplay};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use serde::Serialize;
@@ -13,7 +14,7 @@ use simvq_image::{
     PatchDiscriminator,
 };
 use simvq_metrics::Lpips;
-use simvq_quant::CodebookUsage;
+use simvq_quant::{CodebookUsage, LatentFit, Quantizer, SimVq};
 
 use crate::error::{Result, TrainError};
 use crate::gradients::module_gradients;
@@ -55,15 +56,40 @@ impl LossRecord for ImageLosses {
     }
 }
 
-/// The image tokenizer's step.
-pub(crate) struct ImageTask<B: AutodiffBackend> {
+/// What the image tokenizer's quantizer must offer the training loop: SimVQ, or any
+/// quantizer of `simvq-quant` in a comparison.
+pub(crate) trait TrainableQuantizer<B: AutodiffBackend>:
+    AutodiffModule<B, InnerModule: Quantizer<B::InnerBackend> + ModuleDisplay>
+    + ModuleDisplay
+    + Quantizer<B>
+    + LatentFit<B>
+    + Clone
+    + 'static
+{
+}
+
+impl<B, Q> TrainableQuantizer<B> for Q
+where
+    B: AutodiffBackend,
+    Q: AutodiffModule<B, InnerModule: Quantizer<B::InnerBackend> + ModuleDisplay>
+        + ModuleDisplay
+        + Quantizer<B>
+        + LatentFit<B>
+        + Clone
+        + 'static,
+{
+}
+
+/// The image tokenizer's step, for a tokenizer quantizing with `Q`.
+pub(crate) struct ImageTask<B: AutodiffBackend, Q = SimVq<B>> {
     loss: ImageLoss<B>,
     /// With `reference_exact`: the weight of the generator's GAN loss, whose gradient with
     /// respect to D the reference adds to D's step.
     leak: Option<f64>,
+    quantizer: PhantomData<Q>,
 }
 
-impl<B: AutodiffBackend> ImageTask<B> {
+impl<B: AutodiffBackend, Q> ImageTask<B, Q> {
     /// The step of `config`; `lpips` when its perceptual weight is not 0.
     pub(crate) fn new(config: &ImageTrainConfig, lpips: Option<Lpips<B>>) -> Self {
         Self {
@@ -71,12 +97,13 @@ impl<B: AutodiffBackend> ImageTask<B> {
             leak: config
                 .reference_exact
                 .then_some(config.loss.generator_weight),
+            quantizer: PhantomData,
         }
     }
 }
 
-impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
-    type Generator = ImageTokenizer<B>;
+impl<B: AutodiffBackend, Q: TrainableQuantizer<B>> GanTask<B> for ImageTask<B, Q> {
+    type Generator = ImageTokenizer<B, Q>;
     type Discriminator = PatchDiscriminator<B>;
     type Data = ImageTransform;
     type Losses = ImageLosses;
@@ -86,7 +113,7 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
     }
 
     /// The tokenizer draws nothing at random during a step (no dropout).
-    fn seed_step(&self, _generator: &ImageTokenizer<B>, _seed: u64) {}
+    fn seed_step(&self, _generator: &ImageTokenizer<B, Q>, _seed: u64) {}
 
     fn batch_len(&self, batch: &ImageBatch) -> usize {
         batch.shape[0]
@@ -94,7 +121,7 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
 
     fn shard_step(
         &self,
-        model: &ImageTokenizer<B>,
+        model: &ImageTokenizer<B, Q>,
         discriminator: &PatchDiscriminator<B>,
         batch: &ImageBatch,
         examples: Range<usize>,
@@ -165,7 +192,7 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
 
     fn latents(
         &self,
-        model: &ImageTokenizer<B>,
+        model: &ImageTokenizer<B, Q>,
         batch: &ImageBatch,
         device: &B::Device,
     ) -> Result<Tensor<B, 2>> {
@@ -175,10 +202,10 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
 
     fn init_encoder_from_data(
         &self,
-        _model: ImageTokenizer<B>,
+        _model: ImageTokenizer<B, Q>,
         _batches: &[ImageBatch],
         _device: &B::Device,
-    ) -> Result<ImageTokenizer<B>> {
+    ) -> Result<ImageTokenizer<B, Q>> {
         Err(TrainError::Image(simvq_image::ImageError::InvalidConfig(
             "schedule.encoder_init = \"data\" is for the audio codec's weight-normalised \
              encoder; the image encoder normalises its activations (GroupNorm) already. Remove \
@@ -189,10 +216,10 @@ impl<B: AutodiffBackend> GanTask<B> for ImageTask<B> {
 
     fn fit_codebook(
         &self,
-        mut model: ImageTokenizer<B>,
+        mut model: ImageTokenizer<B, Q>,
         latents: Tensor<B, 2>,
         rate: f64,
-    ) -> Result<ImageTokenizer<B>> {
+    ) -> Result<ImageTokenizer<B, Q>> {
         model.quantizer = model.quantizer.move_towards_latents(latents, rate)?;
         Ok(model)
     }

@@ -5,17 +5,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use indicatif::ProgressBar;
 use simvq_data::{FileList, ImageLoader};
 use simvq_image::ImageTokenizer;
 use simvq_metrics::{Lpips, LpipsNet};
+use simvq_quant::{Quantizer, SeededInit};
 
 use crate::error::{Result, TrainError};
 use crate::gan_loop::{run_gan, LoopSettings, RunContext, RunOptions};
 use crate::image_config::ImageTrainConfig;
 use crate::image_report::{evaluate_images, save_grid, ImageEvalNetworks, ImageEvalReport};
-use crate::image_task::ImageTask;
+use crate::image_task::{ImageTask, TrainableQuantizer};
 use crate::progress::{progress_bar, say};
 use crate::run_dir::prepare_run_dir;
 use crate::run_report::RunReport;
@@ -31,6 +33,23 @@ pub fn train_image<B: AutodiffBackend>(
     config: &ImageTrainConfig,
     options: &RunOptions,
     device: &B::Device,
+) -> Result<ImageRunReport> {
+    match &config.baseline {
+        None => train_with::<B, _>(config, options, device, |init| {
+            Ok(config.model.quantizer.init(init.device())?)
+        }),
+        Some(baseline) => train_with::<B, _>(config, options, device, |init| {
+            Ok(baseline.init(init.device())?)
+        }),
+    }
+}
+
+/// [`train_image`] with the tokenizer's quantizer built by `quantizer`.
+fn train_with<B: AutodiffBackend, Q: TrainableQuantizer<B>>(
+    config: &ImageTrainConfig,
+    options: &RunOptions,
+    device: &B::Device,
+    quantizer: impl FnOnce(&SeededInit<B>) -> Result<Q>,
 ) -> Result<ImageRunReport> {
     let started = Instant::now();
     prepare_run_dir(options, config)?;
@@ -49,7 +68,7 @@ pub fn train_image<B: AutodiffBackend>(
     let val = eval_loader(config, &options.val)?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);
-    let task = ImageTask::new(config, load_lpips::<B>(config, device, &bar)?);
+    let task = ImageTask::<B, Q>::new(config, load_lpips::<B>(config, device, &bar)?);
     let context = RunContext {
         options,
         bar: &bar,
@@ -60,7 +79,7 @@ pub fn train_image<B: AutodiffBackend>(
         &task,
         |init| {
             Ok((
-                config.model.init_seeded(init)?,
+                config.model.init_seeded_with(init, quantizer(init)?)?,
                 config.discriminator.init_seeded(init),
             ))
         },
@@ -68,20 +87,23 @@ pub fn train_image<B: AutodiffBackend>(
         &LoopSettings {
             schedule: &config.schedule,
             optimizer: &config.optimizer,
-            codebook_size: config.model.quantizer.codebook_size,
+            codebook_size: config.codebook_size(),
             seed: config.seed,
         },
         context,
-        |ema| evaluate_both_splits::<B>(config, options, ema, &val, device),
+        |ema| evaluate_both_splits::<B, _>(config, options, ema, &val, device),
     )
 }
 
 /// The EMA weights on the validation images (saving a grid of them) and on as many training
 /// images.
-fn evaluate_both_splits<B: AutodiffBackend>(
+fn evaluate_both_splits<
+    B: AutodiffBackend,
+    Q: Module<B::InnerBackend> + Quantizer<B::InnerBackend>,
+>(
     config: &ImageTrainConfig,
     options: &RunOptions,
-    ema: &ImageTokenizer<B::InnerBackend>,
+    ema: &ImageTokenizer<B::InnerBackend, Q>,
     val: &ImageLoader,
     device: &B::Device,
 ) -> Result<SplitEval<ImageEvalReport>> {

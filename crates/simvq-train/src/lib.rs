@@ -10,6 +10,7 @@ mod audio_report;
 mod audio_step;
 mod audio_task;
 mod audio_trainer;
+mod baseline;
 mod cluster;
 mod data_init;
 mod data_parallel;

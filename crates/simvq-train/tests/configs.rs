@@ -104,3 +104,19 @@ fn audio_reference_configs_cover_table_2() {
         assert_eq!(config.model.frame_rate(), 75.0);
     }
 }
+
+#[test]
+fn a_baseline_quantizer_is_picked_by_name_and_sets_k() {
+    let config = parse_config(
+        "[baseline.Fsq]\nlevels = [8, 5, 5]\ndim = 32\n",
+        &ImageTrainConfig::demo(),
+    )
+    .unwrap();
+    assert_eq!(config.codebook_size(), 200);
+    assert_eq!(ImageTrainConfig::demo().codebook_size(), 512);
+    let unknown = parse_config(
+        "[baseline.Kmeans]\ncodebook_size = 8\n",
+        &ImageTrainConfig::demo(),
+    );
+    assert!(unknown.unwrap_err().contains("Kmeans"));
+}
