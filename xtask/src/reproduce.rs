@@ -139,8 +139,12 @@ fn base_config(args: &ReproduceArgs) -> Result<ImageTrainConfig> {
     if steps == 0 {
         bail!("--steps must be at least 1");
     }
-    // About fifteen points per curve; the demo's refit lasts the whole run.
-    config.schedule.log_every = (steps / 15).max(1);
+    // About fifteen points per curve, in windows of equal length (a short last window would
+    // use fewer codes for having fewer tokens); the demo's refit lasts the whole run.
+    config.schedule.log_every = (1..=(steps / 15).max(1))
+        .rev()
+        .find(|w| steps.is_multiple_of(*w))
+        .unwrap_or(1);
     config.schedule.checkpoint_every = (steps / 3).max(1);
     if config.schedule.codebook_refit_steps > 0 {
         config.schedule.codebook_refit_steps = steps;

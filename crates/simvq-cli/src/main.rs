@@ -143,11 +143,10 @@ fn export(run: &Path, ema: bool, out: &Path) -> Result<()> {
     let device = Default::default();
     let located = RunCheckpoint::locate(run)?;
     let config_path = located.run.join("config.toml");
-    let baseline: Option<simvq_quant::QuantizerConfig> =
-        load_config_section(&config_path, "baseline", &None).unwrap_or(None);
-    if let Some(baseline) = baseline {
+    // A [baseline.<Quantizer>] table: the run trained another quantizer in SimVQ's place.
+    if let Ok(baseline) = load_config_section(&config_path, "baseline", &serde_json::Value::Null) {
         bail!(
-            "{} trained a baseline quantizer ({baseline:?}) for a comparison, not SimVQ; \
+            "{} trained a baseline quantizer ({baseline}) for a comparison, not SimVQ; \
              export takes SimVQ runs",
             located.run.display()
         );
