@@ -33,7 +33,7 @@ pub struct ReproduceArgs {
     #[arg(long)]
     data: Option<PathBuf>,
     /// The SimVQ run every method is derived from, layered over the scale's (cpu: the demo,
-    /// configs/demo_image.toml; paper: configs/imagenet_simvq_128_B.toml, whose [lpips]
+    /// configs/demo_image.toml; paper: configs/imagenet_simvq_128_B.toml, whose `[lpips]`
     /// names the LPIPS weight files).
     #[arg(long)]
     config: Option<PathBuf>,
