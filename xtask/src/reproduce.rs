@@ -95,7 +95,6 @@ pub fn image(args: &ReproduceArgs) -> Result<()> {
     let plan = plan(args);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let features = args.out.join("vqgan_lc_codebook.safetensors");
     let mut results = Vec::with_capacity(plan.len());
     for (i, &(method, k)) in plan.iter().enumerate() {
         eprintln!(
@@ -104,6 +103,8 @@ pub fn image(args: &ReproduceArgs) -> Result<()> {
             plan.len(),
             method.label()
         );
+        // Per K: another --baseline-size needs another codebook.
+        let features = args.out.join(format!("vqgan_lc_codebook-{k}.safetensors"));
         if method == Method::VqganLc && !features.is_file() {
             write_patch_codebook(&base, &train, k, &features)?;
         }
@@ -244,15 +245,18 @@ fn write_patch_codebook(
     )?;
     let width = 3 * f * f;
     let mut rows: Vec<f32> = Vec::with_capacity(k * width);
-    let mut epoch = 0;
-    while rows.len() < k * width {
-        for index in 0..loader.batches_per_epoch() {
-            rows.extend(loader.batch(epoch, index)?.pixels);
+    // Batches in order, epoch after epoch, until there are k patches: no more decoding than
+    // that (at paper scale an epoch is 1.28 M images for 65,536 rows).
+    let per_epoch = loader.batches_per_epoch();
+    for at in 0.. {
+        if rows.len() >= k * width {
+            break;
         }
-        epoch += 1;
-        if epoch > 10 * k as u64 {
-            bail!("{} gave no readable image patches", train.display());
+        if at >= 10 * per_epoch.max(1) * k.div_ceil(batch_size) {
+            bail!("{} gave too few readable image patches", train.display());
         }
+        let (epoch, index) = ((at / per_epoch) as u64, at % per_epoch);
+        rows.extend(loader.batch(epoch, index)?.pixels);
     }
     rows.truncate(k * width);
     let bytes: Vec<u8> = rows.iter().flat_map(|v| v.to_le_bytes()).collect();

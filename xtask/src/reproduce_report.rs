@@ -229,11 +229,10 @@ pub fn write_report(report: &ReproduceReport, out: &Path) -> Result<()> {
     )?;
     let (width, height, pixels) = render(&report.charts()).map_err(anyhow::Error::msg)?;
     let plot = image::RgbImage::from_raw(width, height, pixels).context("plot buffer")?;
-    let path = out.join("curves.png");
-    let partial = out.join("curves.partial.png");
-    plot.save(&partial)
-        .with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, &path).with_context(|| format!("writing {}", path.display()))?;
+    let mut png = std::io::Cursor::new(Vec::new());
+    plot.write_to(&mut png, image::ImageFormat::Png)
+        .context("encoding the plot")?;
+    write_atomic(&out.join("curves.png"), png.get_ref())?;
     eprintln!(
         "wrote {}, results.json and curves.png",
         out.join("results.md").display()

@@ -78,7 +78,7 @@ fn every_method_trains_and_is_reported() {
     let plot = image::open(out.join("curves.png")).unwrap();
     assert_eq!((plot.width(), plot.height()), (1280, 540));
     // The frozen codebook of real-image patches: 16 rows of 4×4×3 values.
-    let features = std::fs::read(out.join("vqgan_lc_codebook.safetensors")).unwrap();
+    let features = std::fs::read(out.join("vqgan_lc_codebook-16.safetensors")).unwrap();
     let file = safetensors::SafeTensors::deserialize(&features).unwrap();
     assert_eq!(file.tensor("codebook").unwrap().shape(), [16, 48]);
 
