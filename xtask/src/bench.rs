@@ -75,8 +75,12 @@ pub struct Row {
     pub matmul_s: f64,
     /// In how many column blocks the baseline matmul ran (1 unless its output exceeds 4 GiB).
     pub matmul_blocks: usize,
-    /// Inference search with a prebuilt codebook, seconds.
+    /// Inference search with a prebuilt codebook (`Codebook::nearest`: the fused kernel on
+    /// the GPU backends that have it, the tiled search elsewhere), seconds.
     pub search_s: f64,
+    /// The generic tiled search on the same backend, seconds, where `search_s` timed the
+    /// fused kernel instead (`None` on backends without it).
+    pub tiled_search_s: Option<f64>,
     /// Training step of the quantizer: forward (E, search, loss) + backward, seconds.
     pub train_step_s: f64,
     /// `search_s / matmul_s`.
@@ -143,6 +147,16 @@ pub fn run<B: AutodiffBackend>(args: &BenchArgs, device: &B::Device) -> Result<V
             sync();
             indices
         });
+        let fused = codebook.nearest_fused(z.clone().narrow(0, 0, 1)).is_some();
+        let tiling = SearchTiling::for_budget(n, k, budget);
+        let tiled = fused.then(|| {
+            let (took, _) = best_of(args.repeats, || {
+                let indices = codebook.nearest_tiled(z.clone(), tiling);
+                sync();
+                indices
+            });
+            took.as_secs_f64()
+        });
         drop(codebook);
 
         let mut extra = 0;
@@ -156,7 +170,6 @@ pub fn run<B: AutodiffBackend>(args: &BenchArgs, device: &B::Device) -> Result<V
             extra = extra.max(alloc::peak_growth(start));
             grads
         });
-        let tiling = SearchTiling::for_budget(n, k, budget);
         let row = Row {
             codebook_size: k,
             tile_tokens: tiling.tokens,
@@ -164,6 +177,7 @@ pub fn run<B: AutodiffBackend>(args: &BenchArgs, device: &B::Device) -> Result<V
             matmul_s: matmul.as_secs_f64(),
             matmul_blocks: baseline_blocks,
             search_s: search.as_secs_f64(),
+            tiled_search_s: tiled,
             train_step_s: step.as_secs_f64(),
             search_ratio: search.as_secs_f64() / matmul.as_secs_f64(),
             train_step_ratio: step.as_secs_f64() / matmul.as_secs_f64(),
@@ -171,11 +185,12 @@ pub fn run<B: AutodiffBackend>(args: &BenchArgs, device: &B::Device) -> Result<V
             full_matrix_bytes: n * k * 4,
         };
         eprintln!(
-            "K={k:>7}: matmul {:.3}s, search {:.3}s ({:.2}x), train step {:.3}s ({:.2}x), \
+            "K={k:>7}: matmul {:.3}s, search {:.3}s ({:.2}x){}, train step {:.3}s ({:.2}x), \
              extra memory {:.0} MiB",
             row.matmul_s,
             row.search_s,
             row.search_ratio,
+            tiled.map_or(String::new(), |t| format!(" fused, tiled {t:.3}s")),
             row.train_step_s,
             row.train_step_ratio,
             extra as f64 / (1 << 20) as f64
@@ -189,13 +204,14 @@ pub fn run<B: AutodiffBackend>(args: &BenchArgs, device: &B::Device) -> Result<V
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::from(
         "| K | tile (tokens × codes) | matmul [N,D]×[D,K] | search (inference) | ratio | \
-         train step (fwd+bwd) | ratio | extra memory | full [N,K] matrix |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+         tiled search (where the search is fused) | train step (fwd+bwd) | ratio | \
+         extra memory | full [N,K] matrix |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
     let mib = |b: usize| b as f64 / (1 << 20) as f64;
     for r in rows {
         out += &format!(
-            "| {} | {} × {} | {:.3} s{} | {:.3} s | {:.2}× | {:.3} s | {:.2}× | {:.0} MiB | {:.0} MiB |\n",
+            "| {} | {} × {} | {:.3} s{} | {:.3} s | {:.2}× | {} | {:.3} s | {:.2}× | {:.0} MiB | {:.0} MiB |\n",
             r.codebook_size,
             r.tile_tokens,
             r.tile_codes,
@@ -207,6 +223,8 @@ pub fn markdown(rows: &[Row]) -> String {
             },
             r.search_s,
             r.search_ratio,
+            r.tiled_search_s
+                .map_or("—".to_string(), |t| format!("{t:.3} s")),
             r.train_step_s,
             r.train_step_ratio,
             mib(r.train_step_extra_bytes),

@@ -15,5 +15,8 @@ mod values;
 pub use metric_probes::{crepe_pass, inception_pass, lpips_pass};
 pub use portable_weights::PortableWeights;
 pub use probes::{audio_pass, audio_training_step, image_pass, image_training_step};
-pub use quantizer_probes::{quantizer_pass, residual_pass, tied_search};
+pub use quantizer_probes::{
+    chirp_points, integer_points, quantizer_pass, relative_tie_gap, residual_pass, search_paths,
+    tied_search, SearchPaths,
+};
 pub use values::{assert_same, Values};

@@ -1,11 +1,12 @@
 //! The quantizers compared across backends: every quantizer of `simvq-quant` forward and
-//! backward, residual SimVQ, and the tie rule of the tiled nearest-code search.
+//! backward, residual SimVQ, the tie rule of the nearest-code search, and its fused GPU kernel
+//! against the generic tiled path.
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 use simvq_quant::{AnyQuantizer, Codebook, Quantizer, QuantizerConfig, ResidualSimVqConfig};
-use simvq_testkit::closed_form;
+use simvq_testkit::{broadband_at, closed_form};
 
 use crate::probes::input;
 use crate::values::Values;
@@ -83,8 +84,86 @@ pub fn tied_search<B: Backend>(device: &B::Device) -> Vec<i64> {
     let queries: Vec<f32> = distinct.iter().zip(&noise).map(|(c, n)| c + n).collect();
     let queries = Tensor::<B, 2>::from_data(TensorData::new(queries, [64, 8]), device);
     // A budget of a few rows per tile: the ties straddle tile edges.
-    let nearest = Codebook::new(codes, 64 * 5 * 4).nearest(queries);
-    nearest
+    host(Codebook::new(codes, 64 * 5 * 4).nearest(queries))
+}
+
+/// The nearest codes (`[N]`) of one search by each path a backend has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPaths {
+    /// [`Codebook::nearest_fused`]: `None` where the backend has no fused kernel.
+    pub fused: Option<Vec<i64>>,
+    /// The generic tiled search, in tiles of 100 codes so tile edges fall inside the codebook.
+    pub tiled: Vec<i64>,
+    /// [`Codebook::nearest`], the search the quantizers run.
+    pub nearest: Vec<i64>,
+}
+
+/// Every search path of `B` for `queries` (`[N, dim]`, row-major) against `codes` (`[K, dim]`).
+pub fn search_paths<B: Backend>(
+    codes: &[f32],
+    queries: &[f32],
+    dim: usize,
+    device: &B::Device,
+) -> SearchPaths {
+    let matrix = |values: &[f32]| {
+        Tensor::<B, 2>::from_data(
+            TensorData::new(values.to_vec(), [values.len() / dim, dim]),
+            device,
+        )
+    };
+    let codebook = Codebook::new(matrix(codes), simvq_quant::DEFAULT_SEARCH_BUDGET_BYTES);
+    let n = queries.len() / dim;
+    let tiling = simvq_quant::SearchTiling {
+        tokens: n.min(512),
+        codes: 100,
+    };
+    SearchPaths {
+        fused: codebook.nearest_fused(matrix(queries)).map(host),
+        tiled: host(codebook.nearest_tiled(matrix(queries), tiling)),
+        nearest: host(codebook.nearest(matrix(queries))),
+    }
+}
+
+/// `rows × dim` small integers in −4..=4, row-major: every score of a search between such
+/// points (−2z·e + ‖e‖², at most a few thousand) is exact in f32 whatever the summation
+/// order, and many codes tie.
+pub fn integer_points(rows: usize, dim: usize, salt: f64) -> Vec<f32> {
+    (0..rows * dim)
+        .map(|i| (4.0 * broadband_at(i, salt, 1.0)).round() as f32)
+        .collect()
+}
+
+/// `rows × dim` real values in −1..1 without a short period (a chirp), row-major.
+pub fn chirp_points(rows: usize, dim: usize, salt: f64) -> Vec<f32> {
+    (0..rows * dim)
+        .map(|i| broadband_at(i, salt, 1.0) as f32)
+        .collect()
+}
+
+/// `|‖z − e_a‖² − ‖z − e_b‖²|` in f64 for query row `row`, relative to `‖z‖² + ‖e_a‖²`:
+/// how close codes `a` and `b` are to a tie for that query.
+pub fn relative_tie_gap(
+    codes: &[f32],
+    queries: &[f32],
+    dim: usize,
+    row: usize,
+    a: i64,
+    b: i64,
+) -> f64 {
+    let z = &queries[row * dim..(row + 1) * dim];
+    let code = |k: i64| &codes[k as usize * dim..(k as usize + 1) * dim];
+    let distance = |e: &[f32]| -> f64 {
+        z.iter()
+            .zip(e)
+            .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
+            .sum()
+    };
+    let scale: f64 = z.iter().chain(code(a)).map(|&x| (x as f64).powi(2)).sum();
+    (distance(code(a)) - distance(code(b))).abs() / scale.max(f64::MIN_POSITIVE)
+}
+
+fn host<B: Backend>(indices: Tensor<B, 1, Int>) -> Vec<i64> {
+    indices
         .into_data()
         .convert::<i64>()
         .to_vec()

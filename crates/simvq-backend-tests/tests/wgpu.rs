@@ -6,8 +6,9 @@
 use burn::backend::wgpu::{Wgpu, WgpuDevice};
 use burn::backend::{Autodiff, Flex};
 use simvq_backend_tests::{
-    assert_same, audio_pass, audio_training_step, crepe_pass, image_pass, image_training_step,
-    inception_pass, lpips_pass, quantizer_pass, residual_pass, tied_search, PortableWeights,
+    assert_same, audio_pass, audio_training_step, chirp_points, crepe_pass, image_pass,
+    image_training_step, inception_pass, integer_points, lpips_pass, quantizer_pass,
+    relative_tie_gap, residual_pass, search_paths, tied_search, PortableWeights,
 };
 use simvq_metrics::{Crepe, CrepeCapacity, FidInception, Lpips, LpipsNet};
 use simvq_quant::{
@@ -109,6 +110,66 @@ fn tied_codes_resolve_to_the_lowest_index() {
     let want: Vec<i64> = (0..64).map(|q| 3 * q).collect();
     assert_eq!(tied_search::<Wgpu>(&gpu()), want, "wgpu");
     assert_eq!(tied_search::<Flex>(&Default::default()), want, "burn-flex");
+}
+
+#[test]
+fn fused_search_runs_on_wgpu_bare_and_under_autodiff() {
+    let codes = integer_points(300, 8, 1.0);
+    let queries = integer_points(50, 8, 2.0);
+    let bare = search_paths::<Wgpu>(&codes, &queries, 8, &gpu());
+    let autodiff = search_paths::<Gpu>(&codes, &queries, 8, &gpu());
+    assert!(bare.fused.is_some(), "Wgpu has the fused kernel");
+    assert_eq!(autodiff, bare, "Autodiff<Wgpu> runs the same kernel");
+    let cpu = search_paths::<Flex>(&codes, &queries, 8, &Default::default());
+    assert_eq!(cpu.fused, None, "burn-flex keeps the generic search");
+}
+
+/// On scores exact in f32 the fused kernel, the tiled search on wgpu and burn-flex's search
+/// agree index for index, ties included: rows not a multiple of a workgroup (256), codes not
+/// a multiple of a shared-memory tile, widths that fit many and few codes per tile, and more
+/// codes than one launch walks (the running best carried across launches).
+#[test]
+fn fused_search_equals_the_tiled_search_on_exact_scores() {
+    for (dim, n, k) in [(8, 1000, 70001), (64, 777, 2500), (255, 300, 700)] {
+        let codes = integer_points(k, dim, 0.5 + dim as f64);
+        let queries = integer_points(n, dim, 1.5 + dim as f64);
+        let wgpu = search_paths::<Wgpu>(&codes, &queries, dim, &gpu());
+        let cpu = search_paths::<Flex>(&codes, &queries, dim, &Default::default());
+        let fused = wgpu.fused.as_ref().expect("fused kernel");
+        assert_eq!(fused, &cpu.tiled, "fused vs burn-flex, D = {dim}");
+        assert_eq!(wgpu.tiled, cpu.tiled, "tiled wgpu vs burn-flex, D = {dim}");
+        assert_eq!(
+            &wgpu.nearest, fused,
+            "nearest is the fused kernel, D = {dim}"
+        );
+    }
+}
+
+/// On real-valued latents the two paths sum in different orders; any index they disagree on
+/// must be a tie to within f32 rounding (here: none is expected, and any would be reported).
+#[test]
+fn fused_search_matches_the_tiled_search_on_real_latents() {
+    let (dim, n, k) = (32, 1024, 65536);
+    let codes = chirp_points(k, dim, 0.25);
+    let queries = chirp_points(n, dim, 3.75);
+    let wgpu = search_paths::<Wgpu>(&codes, &queries, dim, &gpu());
+    let fused = wgpu.fused.expect("fused kernel");
+    let differing: Vec<(usize, f64)> = (0..n)
+        .filter(|&row| fused[row] != wgpu.tiled[row])
+        .map(|row| {
+            let gap = relative_tie_gap(&codes, &queries, dim, row, fused[row], wgpu.tiled[row]);
+            (row, gap)
+        })
+        .collect();
+    assert!(
+        differing.iter().all(|&(_, gap)| gap < 1e-6),
+        "indices that differ by more than rounding: {differing:?}"
+    );
+    assert!(
+        differing.len() <= n / 1000,
+        "{} of {n} rows differ",
+        differing.len()
+    );
 }
 
 #[test]

@@ -136,17 +136,30 @@ impl<B: Backend> Codebook<B> {
     ///
     /// Exact: the same indices as [`Codebook::nearest_naive`], ties going to the lowest index,
     /// with at most `budget_bytes` of scores alive at once. No gradient is recorded.
+    ///
+    /// On the GPU backends this crate was built for (`--features wgpu`, `cuda`) this is the
+    /// fused kernel of [`Codebook::nearest_fused`], which needs no score memory at all; on any
+    /// other backend, the tiled search of [`Codebook::nearest_tiled`].
     pub fn nearest(&self, z: Tensor<B, 2>) -> Tensor<B, 1, Int> {
-        let [n, _] = z.dims();
+        let queries = self.search_queries(z);
+        if let Some(indices) = self.fused(&queries) {
+            return indices;
+        }
+        let [n, _] = queries.dims();
         let tiling = SearchTiling::for_budget(n, self.size(), self.budget_bytes);
-        self.nearest_tiled(z, tiling)
+        self.tiled(queries, tiling)
     }
 
-    /// [`Codebook::nearest`] with an explicit tiling (benchmarks and tests pick their own).
+    /// [`Codebook::nearest`] on the generic tiled path with an explicit tiling, on any
+    /// backend (benchmarks and tests pick their own tiling).
     pub fn nearest_tiled(&self, z: Tensor<B, 2>, tiling: SearchTiling) -> Tensor<B, 1, Int> {
-        let [n, _] = z.dims();
+        self.tiled(self.search_queries(z), tiling)
+    }
+
+    /// The tiled search of [`Codebook::nearest_tiled`] for prepared `[−2z, 1]` queries.
+    fn tiled(&self, queries: Tensor<B, 2>, tiling: SearchTiling) -> Tensor<B, 1, Int> {
+        let [n, _] = queries.dims();
         let k = self.size();
-        let queries = self.search_queries(z);
         let key_chunks: Vec<(usize, Tensor<B, 2>)> = (0..k)
             .step_by(tiling.codes)
             .map(|start| {
@@ -167,6 +180,25 @@ impl<B: Backend> Codebook<B> {
             })
             .collect();
         Tensor::cat(token_chunks, 0)
+    }
+
+    /// The search as one fused GPU kernel (`crate::fused_search`): scores and running argmin
+    /// in one pass, same score arithmetic and tie rule as the tiled search. `None` when `B` is
+    /// not a backend with the kernel: burn-wgpu or burn-cuda (bare or under `Autodiff`, without
+    /// burn's `fusion` feature) in a build with this crate's `wgpu` or `cuda` feature.
+    pub fn nearest_fused(&self, z: Tensor<B, 2>) -> Option<Tensor<B, 1, Int>> {
+        self.fused(&self.search_queries(z))
+    }
+
+    /// The fused search for prepared `[−2z, 1]` queries, where `B` has it.
+    fn fused(&self, queries: &Tensor<B, 2>) -> Option<Tensor<B, 1, Int>> {
+        #[cfg(any(feature = "wgpu", feature = "cuda"))]
+        return crate::fused_dispatch::fused_nearest(queries, &self.search_keys);
+        #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+        {
+            let _ = queries;
+            None
+        }
     }
 
     /// Reference search that materialises the whole `[N, K]` score matrix at once.

@@ -78,6 +78,10 @@ mod ema_vq;
 mod error;
 mod estimator;
 mod fsq;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod fused_dispatch;
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod fused_search;
 mod init;
 mod layout;
 mod lfq;
