@@ -15,6 +15,10 @@ latents, a Cholesky factor).
     python tools/bench_torch.py image --ch 32 --ch-mult 1,2,4 --blocks 1 --z 32 --k 512 \
         --size 32 --batch 4 --ndf 32 --steps 20 --refit
     python tools/bench_torch.py quant --tokens 16384 --dim 128 --k 1024,8192
+    python tools/bench_torch.py --device cuda quant --k 65536       # on a GPU (tools/gpu-bench.sh)
+
+On CUDA every timed call ends with `torch.cuda.synchronize()`, and each answer carries the peak
+of `torch.cuda.max_memory_allocated()` over its run.
 """
 
 import argparse
@@ -28,14 +32,25 @@ import torch.nn.functional as F
 import golden_import_image as reference_image
 
 
+DEVICE = torch.device("cpu")
+
+
+def sync():
+    """Waits for the device's queued work, so a time covers the work and not its launch."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize(DEVICE)
+
+
 def timed(steps, warmup, fn):
     """Seconds per call of `fn` after `warmup` untimed calls (the best of the timed calls is
     not used: the Rust side reports the mean of its logged steps)."""
     for _ in range(warmup):
         fn()
+    sync()
     start = time.perf_counter()
     for _ in range(steps):
         fn()
+    sync()
     return (time.perf_counter() - start) / steps
 
 
@@ -46,7 +61,7 @@ def image_models(args):
     model = reference_image.VQModel(args.ch, ch_mult, args.blocks, args.z, args.k)
     model.quantize.embedding.weight.requires_grad_(False)
     disc = NLayerDiscriminator(input_nc=3, ndf=args.ndf, n_layers=3).apply(weights_init)
-    return model, disc
+    return model.to(DEVICE), disc.to(DEVICE)
 
 
 def quantize(q, z, beta=0.25):
@@ -67,7 +82,7 @@ def refit(model, x):
         z = model.encoder(x)
         flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
         mean = flat.mean(0)
-        cov = torch.cov(flat.t()) + 1e-5 * torch.eye(flat.shape[1])
+        cov = torch.cov(flat.t()) + 1e-5 * torch.eye(flat.shape[1], device=DEVICE)
         model.quantize.embedding_proj.weight.copy_(torch.linalg.cholesky(cov))
         model.quantize.embedding_proj.bias.copy_(mean)
 
@@ -78,7 +93,7 @@ def image_step_fn(args):
     opt_g = torch.optim.Adam(params, lr=4e-4, betas=(0.5, 0.9), eps=1e-8)
     opt_d = torch.optim.Adam(disc.parameters(), lr=4e-4, betas=(0.5, 0.9), eps=1e-8)
     gen = torch.Generator().manual_seed(0)
-    x = torch.rand(args.batch, 3, args.size, args.size, generator=gen) * 2 - 1
+    x = (torch.rand(args.batch, 3, args.size, args.size, generator=gen) * 2 - 1).to(DEVICE)
 
     def step():
         if args.refit:
@@ -107,7 +122,7 @@ def image_encode(args):
     model, _ = image_models(args)
     model.eval()
     gen = torch.Generator().manual_seed(0)
-    x = torch.rand(args.batch, 3, args.size, args.size, generator=gen) * 2 - 1
+    x = (torch.rand(args.batch, 3, args.size, args.size, generator=gen) * 2 - 1).to(DEVICE)
 
     def encode():
         with torch.no_grad():
@@ -127,15 +142,15 @@ def quant(args):
 
     rows = []
     for k in (int(k) for k in args.k.split(",")):
-        vq = SimVQ(dim=args.dim, codebook_size=k, rotation_trick=False)
-        z = torch.randn(1, args.tokens, args.dim, requires_grad=True)
+        vq = SimVQ(dim=args.dim, codebook_size=k, rotation_trick=False).to(DEVICE)
+        z = torch.randn(1, args.tokens, args.dim, device=DEVICE, requires_grad=True)
 
         def train_step():
             out, _, loss = vq(z)
             (out.sum() + loss).backward()
 
-        a = torch.randn(args.tokens, args.dim)
-        b = torch.randn(args.dim, k)
+        a = torch.randn(args.tokens, args.dim, device=DEVICE)
+        b = torch.randn(args.dim, k, device=DEVICE)
         rows.append({
             "codebook_size": k,
             "train_step_s": timed(args.repeats, 1, train_step),
@@ -147,6 +162,7 @@ def quant(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: its default)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     sub = parser.add_subparsers(dest="what", required=True)
     for name in ("image", "image-encode"):
         p = sub.add_parser(name)
@@ -169,10 +185,18 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if DEVICE.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(DEVICE)
     run = {"image": image, "image-encode": image_encode, "quant": quant}[args.what]
     result = run(args)
     result["torch_version"] = torch.__version__
     result["threads"] = torch.get_num_threads()
+    result["device"] = str(DEVICE)
+    if DEVICE.type == "cuda":
+        result["device_name"] = torch.cuda.get_device_name(DEVICE)
+        result["peak_memory_bytes"] = torch.cuda.max_memory_allocated(DEVICE)
     json.dump(result, sys.stdout)
     print()
 

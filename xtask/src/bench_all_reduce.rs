@@ -209,7 +209,8 @@ fn free_port() -> Result<u16> {
 
 /// torch.distributed's all_reduce (gloo) on the same sizes, two processes.
 fn torch_all_reduce(python: &Path, sizes: &[(String, usize)], rounds: usize) -> Result<Vec<f64>> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/all_reduce_torch.py");
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/all_reduce_torch.py");
+    let script = simvq_data::checkout_path("tools/all_reduce_torch.py", built);
     let elements: Vec<String> = sizes.iter().map(|(_, n)| n.to_string()).collect();
     let output = Command::new(python)
         .arg(&script)

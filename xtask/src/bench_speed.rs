@@ -24,6 +24,10 @@ pub struct SpeedArgs {
     /// (`pip install torch vector-quantize-pytorch taming-transformers==0.0.1 --no-deps`).
     #[arg(long)]
     pub python: Option<PathBuf>,
+    /// Device of the PyTorch side (`cpu`, `cuda`, `cuda:N`): next to `--backend cuda` on a
+    /// GPU machine (tools/gpu-bench.sh).
+    #[arg(long, default_value = "cpu")]
+    pub torch_device: String,
     /// Timed training steps of the demo image model.
     #[arg(long, default_value_t = 20)]
     pub steps: usize,
@@ -58,7 +62,7 @@ impl Case {
 
 /// Runs every case on backend `B`.
 pub fn run<B: AutodiffBackend>(args: &SpeedArgs, device: &B::Device) -> Result<Vec<Case>> {
-    let torch = TorchBench::new(args.python.clone())?;
+    let torch = TorchBench::new(args.python.clone(), args.torch_device.clone())?;
     let mut cases = Vec::new();
 
     let demo = ImageTrainConfig::demo();
@@ -176,11 +180,13 @@ struct TorchBench {
     python: Option<PathBuf>,
     script: PathBuf,
     threads: usize,
+    device: String,
 }
 
 impl TorchBench {
-    fn new(python: Option<PathBuf>) -> Result<Self> {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools/bench_torch.py");
+    fn new(python: Option<PathBuf>, device: String) -> Result<Self> {
+        let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools/bench_torch.py");
+        let script = simvq_data::checkout_path("tools/bench_torch.py", built);
         if python.is_some() && !script.exists() {
             bail!(
                 "{} is missing: run `bench speed --python` from a simvq-rs checkout",
@@ -192,6 +198,7 @@ impl TorchBench {
             python,
             script,
             threads,
+            device,
         })
     }
 
@@ -205,6 +212,8 @@ impl TorchBench {
             .arg(&self.script)
             .arg("--threads")
             .arg(self.threads.to_string())
+            .arg("--device")
+            .arg(&self.device)
             .args(args);
         let output = command
             .output()

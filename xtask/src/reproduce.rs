@@ -156,7 +156,10 @@ fn base_config(args: &ReproduceArgs) -> Result<ImageTrainConfig> {
 
 /// The workspace's `configs/` folder.
 fn configs_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs")
+    simvq_data::checkout_path(
+        "configs",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs"),
+    )
 }
 
 /// (method, codebook size) of every run, in table order.

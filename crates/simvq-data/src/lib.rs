@@ -23,6 +23,7 @@
 
 mod audio_clip;
 mod audio_decode;
+mod checkout;
 mod error;
 mod file_list;
 mod image_transform;
@@ -34,6 +35,7 @@ use std::path::PathBuf;
 
 pub use audio_clip::{crop_or_tile, AudioBatch, AudioClip, AudioLoader};
 pub use audio_decode::{decode_audio, load_audio, MonoAudio};
+pub use checkout::checkout_path;
 pub use error::{DataError, Result};
 pub use file_list::{FileList, AUDIO_EXTENSIONS, IMAGE_EXTENSIONS};
 pub use image_transform::{
@@ -47,12 +49,14 @@ pub use resize::resize_bilinear_like_pil;
 /// `train/` (400) and `val/` (100), split by source photo (see `demo/images/LICENSE.md` and
 /// `manifest.tsv`), shipped with this crate's sources.
 pub fn demo_images_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/images")
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/images");
+    checkout_path("crates/simvq-data/demo/images", built)
 }
 
 /// The built-in demo speech: 15 speakers of real recorded speech, 166 s from 9 speakers in
 /// `train/` and 64 s from 6 others in `val/` (see `demo/speech/LICENSE.md` and
 /// `manifest.tsv`), shipped with this crate's sources.
 pub fn demo_speech_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/speech")
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo/speech");
+    checkout_path("crates/simvq-data/demo/speech", built)
 }
