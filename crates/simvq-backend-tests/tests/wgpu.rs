@@ -130,7 +130,13 @@ fn fused_search_runs_on_wgpu_bare_and_under_autodiff() {
 /// codes than one launch walks (the running best carried across launches).
 #[test]
 fn fused_search_equals_the_tiled_search_on_exact_scores() {
-    for (dim, n, k) in [(8, 1000, 70001), (64, 777, 2500), (255, 300, 700)] {
+    // 124,000 codes of width 256 take two launches (123,328 codes each at most).
+    for (dim, n, k) in [
+        (8, 1000, 70001),
+        (64, 777, 2500),
+        (255, 300, 700),
+        (255, 64, 124_000),
+    ] {
         let codes = integer_points(k, dim, 0.5 + dim as f64);
         let queries = integer_points(n, dim, 1.5 + dim as f64);
         let wgpu = search_paths::<Wgpu>(&codes, &queries, dim, &gpu());
