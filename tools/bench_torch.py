@@ -11,7 +11,8 @@ D on the real and the detached reconstruction (hinge), both backwards and both A
 CPU demo does every step (an encoder forward without gradients, mean and covariance of the
 latents, a Cholesky factor).
 
-    pip install torch numpy vector-quantize-pytorch taming-transformers==0.0.1 --no-deps
+    pip install torch numpy vector-quantize-pytorch
+    pip install taming-transformers==0.0.1 --no-deps   # its own pins are for an old torch
     python tools/bench_torch.py image --ch 32 --ch-mult 1,2,4 --blocks 1 --z 32 --k 512 \
         --size 32 --batch 4 --ndf 32 --steps 20 --refit
     python tools/bench_torch.py quant --tokens 16384 --dim 128 --k 1024,8192

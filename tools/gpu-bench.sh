@@ -11,7 +11,7 @@
 # then, on the GPU machine, from the root of a copy of this repository (the binary finds the
 # demo data, configs and tools/bench_torch.py there):
 #
-#     pip install torch vector-quantize-pytorch taming-transformers==0.0.1 --no-deps  # if missing
+#     pip install torch vector-quantize-pytorch && pip install taming-transformers==0.0.1 --no-deps
 #     tools/gpu-bench.sh                       # writes gpu-bench/out/gpu-bench.json
 #
 # Phases (each under its own timeout; one that fails or times out is recorded as such and the
