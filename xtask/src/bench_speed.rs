@@ -21,7 +21,8 @@ use crate::{bench, bench_image};
 #[derive(Debug, Clone, clap::Args, Serialize)]
 pub struct SpeedArgs {
     /// Python interpreter with torch, vector-quantize-pytorch and taming-transformers
-    /// (`pip install torch vector-quantize-pytorch taming-transformers==0.0.1 --no-deps`).
+    /// (`pip install torch vector-quantize-pytorch`, then `pip install
+    /// taming-transformers==0.0.1 --no-deps`).
     #[arg(long)]
     pub python: Option<PathBuf>,
     /// Device of the PyTorch side (`cpu`, `cuda`, `cuda:N`): next to `--backend cuda` on a

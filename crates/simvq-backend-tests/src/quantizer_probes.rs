@@ -70,7 +70,7 @@ fn backward<B: AutodiffBackend, M: AutodiffModule<B>, const I: usize>(
     values
 }
 
-/// The tiled nearest-code search on a codebook whose codes come in identical pairs and
+/// `Codebook::nearest` (the fused kernel on a GPU backend, else the tiled search) on a codebook whose codes come in identical pairs and
 /// triples, so every query has tied nearest codes: the lowest index must win, in every tile.
 pub fn tied_search<B: Backend>(device: &B::Device) -> Vec<i64> {
     let distinct = closed_form(64 * 8, 2.0, 1.0, 0.0);
