@@ -70,8 +70,9 @@ fn backward<B: AutodiffBackend, M: AutodiffModule<B>, const I: usize>(
     values
 }
 
-/// `Codebook::nearest` (the fused kernel on a GPU backend, else the tiled search) on a codebook whose codes come in identical pairs and
-/// triples, so every query has tied nearest codes: the lowest index must win, in every tile.
+/// `Codebook::nearest` (the fused kernel on a GPU backend, else the tiled search) on a
+/// codebook whose codes come in identical pairs and triples, so every query has tied nearest
+/// codes: the lowest index must win, in every tile.
 pub fn tied_search<B: Backend>(device: &B::Device) -> Vec<i64> {
     let distinct = closed_form(64 * 8, 2.0, 1.0, 0.0);
     // Code k is distinct code k / 3 (codes 0–2 equal, 3–5 equal, …): 192 codes.
