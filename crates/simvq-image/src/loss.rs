@@ -63,6 +63,13 @@ impl ImageLossConfig {
 }
 
 impl<B: Backend> ImageLoss<B> {
+    /// Whether the generator's objective depends on the discriminator: not when the GAN
+    /// term's weight is 0, so a step can skip the pass of the discriminator that only
+    /// carried that term's (zero) gradient back to the generator.
+    pub fn has_adversarial_term(&self) -> bool {
+        self.generator_weight != 0.0
+    }
+
     /// Generator loss of reconstructions `x̂` of `x` (`[B, 3, H, W]`), given the
     /// discriminator's patch logits on `x̂` and the quantizer loss.
     pub fn generator(

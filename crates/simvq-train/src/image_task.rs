@@ -140,13 +140,20 @@ impl<B: AutodiffBackend, Q: TrainableQuantizer<B>> GanTask<B> for ImageTask<B, Q
             self.loss.clone()
         };
 
-        // Generator: its gradients only for its own parameters.
+        // Generator: its gradients only for its own parameters. Without a GAN term (weight
+        // 0) its loss reads, for logging, the logits of the discriminator's own pass on the
+        // detached reconstructions: the same values, without a pass whose gradient is 0 · ∂.
         let out = model.forward(x.clone())?;
-        let logits_fake = discriminator.forward(out.reconstruction.clone());
+        let detached_first = (!loss.has_adversarial_term())
+            .then(|| discriminator.forward(out.reconstruction.clone().detach()));
+        let logits_for_generator = match &detached_first {
+            Some(logits) => logits.clone().detach(),
+            None => discriminator.forward(out.reconstruction.clone()),
+        };
         let g = loss.generator(
             x.clone(),
             out.reconstruction.clone(),
-            logits_fake,
+            logits_for_generator,
             &out.quant_loss,
         );
         let mut grads = (g.total.clone() * weight).backward();
@@ -158,7 +165,8 @@ impl<B: AutodiffBackend, Q: TrainableQuantizer<B>> GanTask<B> for ImageTask<B, Q
         // `opt_gen.zero_grad()` leaves D's gradients in place: the same D on the same images
         // gives the same logits, so that gradient is taken here from D's own pass.
         let logits_real = discriminator.forward(x);
-        let logits_fake = discriminator.forward(out.reconstruction.detach());
+        let logits_fake =
+            detached_first.unwrap_or_else(|| discriminator.forward(out.reconstruction.detach()));
         let d_loss = discriminator_hinge_loss(logits_real, logits_fake.clone());
         let d_objective = match self.leak {
             Some(w) => d_loss.clone() + non_saturating_generator_loss(logits_fake) * w,
