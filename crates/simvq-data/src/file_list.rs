@@ -135,6 +135,20 @@ impl FileList {
         self.files.is_empty()
     }
 
+    /// `count` of the files spread evenly over the list (every `len / count`-th, the first
+    /// included), or all of them when there are no more. Why not the first `count`: sorted
+    /// paths group a dataset by source (photo, speaker), so the first files are a few
+    /// sources only, and a number measured on them describes those sources, not the split.
+    pub fn evenly_spaced(mut self, count: usize) -> Self {
+        let len = self.files.len();
+        if count < len {
+            self.files = (0..count.max(1))
+                .map(|i| self.files[i * len / count.max(1)].clone())
+                .collect();
+        }
+        self
+    }
+
     /// The lists of several splits under one root (LibriTTS' `train-clean-100`,
     /// `train-clean-360`, …) as one, in split order, relative to `root`.
     pub fn splits(root: impl AsRef<Path>, splits: &[String], extensions: &[&str]) -> Result<Self> {

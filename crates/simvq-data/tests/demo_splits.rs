@@ -76,3 +76,51 @@ fn no_speaker_is_in_both_speech_splits() {
     let counts = check(&root, FileList::audio(&root).unwrap(), "speaker");
     assert!(counts["train"] >= 10 && counts["val"] >= 4, "{counts:?}");
 }
+
+/// The groups (`source_photo`, `speaker`) of an evenly spaced sample of `root`'s training
+/// files as large as its validation split, and of the first files, as many.
+fn groups_sampled(root: &Path, files: FileList, group: &str) -> (usize, usize, usize) {
+    let listed = manifest(root, group);
+    let group_of = |f: &std::path::PathBuf| {
+        let name = f
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        listed[&name].1.clone()
+    };
+    let train = FileList::scan(root.join("train"), &["jpg", "flac"]).unwrap();
+    let val = files
+        .files()
+        .iter()
+        .filter(|f| f.starts_with(root.join("val")))
+        .count();
+    let all: BTreeSet<String> = train.files().iter().map(group_of).collect();
+    let first: BTreeSet<String> = train.files()[..val].iter().map(group_of).collect();
+    let spaced = train.evenly_spaced(val);
+    assert_eq!(spaced.len(), val);
+    let spread: BTreeSet<String> = spaced.files().iter().map(group_of).collect();
+    (all.len(), spread.len(), first.len())
+}
+
+/// The end-of-run check evaluates as many training files as validation files, spread over
+/// the sorted list: the first ones would be a few photos or speakers only.
+#[test]
+fn the_training_sample_of_the_final_check_spans_the_training_sources() {
+    let images = demo_images_dir();
+    let (all, spread, first) =
+        groups_sampled(&images, FileList::images(&images).unwrap(), "source_photo");
+    assert_eq!(spread, all, "every training photo is sampled");
+    assert!(
+        first < all / 2,
+        "the first files are {first} of {all} photos"
+    );
+    let speech = demo_speech_dir();
+    let (all, spread, first) =
+        groups_sampled(&speech, FileList::audio(&speech).unwrap(), "speaker");
+    assert!(spread + 1 >= all, "{spread} of {all} speakers sampled");
+    assert!(
+        first < spread,
+        "the first files are {first} of {all} speakers"
+    );
+}

@@ -2,7 +2,6 @@
 //! then an evaluation of the EMA weights on whole utterances of both splits, WAV pairs and a
 //! mel-spectrogram PNG.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -63,7 +62,11 @@ pub fn train_audio<B: AutodiffBackend>(
         )?
         .with_shard(rank, nodes)?,
     );
-    let val = whole_utterances(&options.val, sample_rate, config.data.seed)?;
+    let val = whole_utterances(
+        FileList::audio_source(&options.val)?,
+        sample_rate,
+        config.data.seed,
+    )?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);
     let task = AudioTask::<B>::new(config, device);
@@ -94,7 +97,7 @@ pub fn train_audio<B: AutodiffBackend>(
 }
 
 /// The EMA weights on the validation utterances (saving WAV pairs and mel spectrograms of
-/// the first) and on as many training utterances.
+/// the first) and on as many training utterances, spread over the training list.
 fn evaluate_both_splits<B: AutodiffBackend>(
     config: &AudioTrainConfig,
     options: &RunOptions,
@@ -126,7 +129,11 @@ fn evaluate_both_splits<B: AutodiffBackend>(
         ema,
         &mel,
         AudioEvalNetworks::default(),
-        &whole_utterances(&options.train, sample_rate, config.data.seed)?,
+        &whole_utterances(
+            FileList::audio_source(&options.train)?.evenly_spaced(validation.utterances),
+            sample_rate,
+            config.data.seed,
+        )?,
         validation.utterances,
         device,
         |_| Ok(()),
@@ -140,9 +147,9 @@ fn evaluate_both_splits<B: AutodiffBackend>(
 }
 
 /// Whole utterances of `source` at `sample_rate`, in order, one per batch.
-fn whole_utterances(source: &Path, sample_rate: u32, seed: u64) -> Result<AudioLoader> {
+fn whole_utterances(files: FileList, sample_rate: u32, seed: u64) -> Result<AudioLoader> {
     Ok(AudioLoader::new(
-        FileList::audio_source(source)?,
+        files,
         AudioClip {
             sample_rate,
             length: None,

@@ -65,7 +65,7 @@ fn train_with<B: AutodiffBackend, Q: TrainableQuantizer<B>>(
         )?
         .with_shard(rank, nodes)?,
     );
-    let val = eval_loader(config, &options.val)?;
+    let val = eval_loader(config, FileList::images(&options.val)?)?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);
     let task = ImageTask::<B, Q>::new(config, load_lpips::<B>(config, device, &bar)?);
@@ -96,7 +96,7 @@ fn train_with<B: AutodiffBackend, Q: TrainableQuantizer<B>>(
 }
 
 /// The EMA weights on the validation images (saving a grid of them) and on as many training
-/// images.
+/// images, spread over the training folder.
 fn evaluate_both_splits<
     B: AutodiffBackend,
     Q: Module<B::InnerBackend> + Quantizer<B::InnerBackend>,
@@ -117,7 +117,11 @@ fn evaluate_both_splits<
         |_, _| Ok(()),
     )?;
     save_grid(&pairs, &options.out_dir.join("reconstructions.png"))?;
-    let train_files = eval_loader(config, &options.train)?;
+    // As many training images, spread over the sorted list (`FileList::evenly_spaced`).
+    let train_files = eval_loader(
+        config,
+        FileList::images(&options.train)?.evenly_spaced(validation.images),
+    )?;
     let (training, _) = evaluate_images(
         ema,
         &train_files,
@@ -138,10 +142,10 @@ fn evaluate_both_splits<
     Ok(SplitEval::new(protocol, options, validation, training))
 }
 
-/// The images of `folder` in order, as the final evaluation sees them.
-fn eval_loader(config: &ImageTrainConfig, folder: &Path) -> Result<ImageLoader> {
+/// `files` in order, as the final evaluation sees them.
+fn eval_loader(config: &ImageTrainConfig, files: FileList) -> Result<ImageLoader> {
     Ok(ImageLoader::new(
-        FileList::images(folder)?,
+        files,
         config.data.eval_transform(),
         config.data.batch_size,
         false,
