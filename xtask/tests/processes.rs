@@ -18,21 +18,27 @@ use simvq_train::ImageTrainConfig;
 mod common;
 use common::{path, succeed, xtask_command as xtask};
 
-/// The demo's config with a checkpoint every `every` steps.
-fn demo_config_checkpointing_every(dir: &Path, every: usize) -> PathBuf {
+/// The demo's config with each `(from, to)` of `edits` made, written to `dir/name`.
+fn edited_demo_config(dir: &Path, name: &str, edits: &[(&str, &str)]) -> PathBuf {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/demo_image.toml");
-    let text = std::fs::read_to_string(demo).unwrap();
-    assert!(
-        text.contains("checkpoint_every = 500"),
-        "the demo config changed"
-    );
-    let file = dir.join("demo_checkpointing.toml");
-    let text = text.replace(
-        "checkpoint_every = 500",
-        &format!("checkpoint_every = {every}"),
-    );
+    let mut text = std::fs::read_to_string(demo).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "the demo config changed: no `{from}`");
+        text = text.replace(from, to);
+    }
+    let file = dir.join(name);
     std::fs::write(&file, text).unwrap();
     file
+}
+
+/// The demo's config with a checkpoint every `every` steps.
+fn demo_config_checkpointing_every(dir: &Path, every: usize) -> PathBuf {
+    let every = format!("checkpoint_every = {every}");
+    edited_demo_config(
+        dir,
+        "demo_checkpointing.toml",
+        &[("checkpoint_every = 500", &every)],
+    )
 }
 
 fn checkpoint(run: &Path, step: usize) -> PathBuf {
@@ -156,9 +162,21 @@ fn free_ports() -> u16 {
 
 /// `train image` as node `rank` of two, coordinated at 127.0.0.1:`port`.
 fn node(rank: usize, port: u16, out: &Path, steps: &str, timeout: &str) -> Command {
+    node_with(rank, port, out, steps, timeout, &[])
+}
+
+/// [`node`] with more arguments.
+fn node_with(
+    rank: usize,
+    port: u16,
+    out: &Path,
+    steps: &str,
+    timeout: &str,
+    more: &[&str],
+) -> Command {
     let coordinator = format!("127.0.0.1:{port}");
     let rank = rank.to_string();
-    xtask(&[
+    let mut command = xtask(&[
         "train",
         "image",
         "--steps",
@@ -174,7 +192,9 @@ fn node(rank: usize, port: u16, out: &Path, steps: &str, timeout: &str) -> Comma
         &coordinator,
         "--node-timeout",
         timeout,
-    ])
+    ]);
+    command.args(more);
+    command
 }
 
 fn spawn(mut command: Command) -> Child {
@@ -210,11 +230,20 @@ fn largest_difference(left: &[&Vec<f32>], right: &[&Vec<f32>]) -> f32 {
 fn two_nodes_train_and_resume_to_the_weights_one_process_trains_with_the_whole_batch() {
     let dir = tempfile::tempdir().unwrap();
     let (single, shared) = (dir.path().join("single"), dir.path().join("nodes"));
+    // A constant learning rate, so that a run of 2 steps resumed for 2 more takes the
+    // updates of a run of 4 (a cosine spans the run's length).
+    let config = edited_demo_config(
+        dir.path(),
+        "constant_lr.toml",
+        &[("decay = \"cosine\"", "")],
+    );
     // Two slices of each batch in one process: the discriminator's BatchNorm then sees the
     // same per-slice batches as on two nodes.
     succeed(xtask(&[
         "train",
         "image",
+        "--config",
+        path(&config),
         "--steps",
         "4",
         "--no-progress",
@@ -223,12 +252,12 @@ fn two_nodes_train_and_resume_to_the_weights_one_process_trains_with_the_whole_b
         "--out",
         path(&single),
     ]));
-    // Two steps, then both nodes resume from rank 0's checkpoint for two more (the demo's
-    // learning rate is constant, so the step count does not change the updates).
+    // Two steps, then both nodes resume from rank 0's checkpoint for two more.
     for (steps, resume) in [("2", false), ("4", true)] {
         let port = free_ports();
         let nodes = [0, 1].map(|rank| {
-            let mut command = node(rank, port, &shared, steps, "120");
+            let more = ["--config", path(&config)];
+            let mut command = node_with(rank, port, &shared, steps, "120", &more);
             if resume {
                 command.arg("--resume");
             }
