@@ -162,21 +162,9 @@ fn free_ports() -> u16 {
 
 /// `train image` as node `rank` of two, coordinated at 127.0.0.1:`port`.
 fn node(rank: usize, port: u16, out: &Path, steps: &str, timeout: &str) -> Command {
-    node_with(rank, port, out, steps, timeout, &[])
-}
-
-/// [`node`] with more arguments.
-fn node_with(
-    rank: usize,
-    port: u16,
-    out: &Path,
-    steps: &str,
-    timeout: &str,
-    more: &[&str],
-) -> Command {
     let coordinator = format!("127.0.0.1:{port}");
     let rank = rank.to_string();
-    let mut command = xtask(&[
+    xtask(&[
         "train",
         "image",
         "--steps",
@@ -192,9 +180,7 @@ fn node_with(
         &coordinator,
         "--node-timeout",
         timeout,
-    ]);
-    command.args(more);
-    command
+    ])
 }
 
 fn spawn(mut command: Command) -> Child {
@@ -256,8 +242,8 @@ fn two_nodes_train_and_resume_to_the_weights_one_process_trains_with_the_whole_b
     for (steps, resume) in [("2", false), ("4", true)] {
         let port = free_ports();
         let nodes = [0, 1].map(|rank| {
-            let more = ["--config", path(&config)];
-            let mut command = node_with(rank, port, &shared, steps, "120", &more);
+            let mut command = node(rank, port, &shared, steps, "120");
+            command.args(["--config", path(&config)]);
             if resume {
                 command.arg("--resume");
             }

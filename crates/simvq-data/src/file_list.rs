@@ -135,15 +135,15 @@ impl FileList {
         self.files.is_empty()
     }
 
-    /// `count` of the files spread evenly over the list (every `len / count`-th, the first
-    /// included), or all of them when there are no more. Why not the first `count`: sorted
+    /// `count` (at least one) of the files spread evenly over the list (every `len / count`-th,
+    /// the first included), or all of them when there are no more. Why not the first `count`: sorted
     /// paths group a dataset by source (photo, speaker), so the first files are a few
     /// sources only, and a number measured on them describes those sources, not the split.
     pub fn evenly_spaced(mut self, count: usize) -> Self {
-        let len = self.files.len();
+        let (len, count) = (self.files.len(), count.max(1));
         if count < len {
-            self.files = (0..count.max(1))
-                .map(|i| self.files[i * len / count.max(1)].clone())
+            self.files = (0..count)
+                .map(|i| self.files[i * len / count].clone())
                 .collect();
         }
         self

@@ -2,9 +2,9 @@
 //! validated on was trained on: no source photo, and no speaker, appears in both splits.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use simvq_data::{demo_images_dir, demo_speech_dir, FileList};
+use simvq_data::{demo_images_dir, demo_speech_dir, FileList, AUDIO_EXTENSIONS, IMAGE_EXTENSIONS};
 
 /// `manifest.tsv` of `root` as (file → (split, group)), `group` read from column `group`.
 fn manifest(root: &Path, group: &str) -> BTreeMap<String, (String, String)> {
@@ -77,30 +77,25 @@ fn no_speaker_is_in_both_speech_splits() {
     assert!(counts["train"] >= 10 && counts["val"] >= 4, "{counts:?}");
 }
 
-/// The groups (`source_photo`, `speaker`) of an evenly spaced sample of `root`'s training
-/// files as large as its validation split, and of the first files, as many.
-fn groups_sampled(root: &Path, files: FileList, group: &str) -> (usize, usize, usize) {
+/// How many groups (`source_photo`, `speaker`) `root`'s training files hold in all, in an
+/// evenly spaced sample as large as the validation split, and in as many first files.
+fn groups_sampled(root: &Path, extensions: &[&str], group: &str) -> (usize, usize, usize) {
     let listed = manifest(root, group);
-    let group_of = |f: &std::path::PathBuf| {
-        let name = f
-            .strip_prefix(root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        listed[&name].1.clone()
+    let groups = |files: &[PathBuf]| -> BTreeSet<String> {
+        files
+            .iter()
+            .map(|f| {
+                let name = f.strip_prefix(root).unwrap().to_string_lossy();
+                listed[&name.replace('\\', "/")].1.clone()
+            })
+            .collect()
     };
-    let train = FileList::scan(root.join("train"), &["jpg", "flac"]).unwrap();
-    let val = files
-        .files()
-        .iter()
-        .filter(|f| f.starts_with(root.join("val")))
-        .count();
-    let all: BTreeSet<String> = train.files().iter().map(group_of).collect();
-    let first: BTreeSet<String> = train.files()[..val].iter().map(group_of).collect();
+    let train = FileList::scan(root.join("train"), extensions).unwrap();
+    let val = FileList::scan(root.join("val"), extensions).unwrap().len();
+    let (all, first) = (groups(train.files()), groups(&train.files()[..val]));
     let spaced = train.evenly_spaced(val);
     assert_eq!(spaced.len(), val);
-    let spread: BTreeSet<String> = spaced.files().iter().map(group_of).collect();
-    (all.len(), spread.len(), first.len())
+    (all.len(), groups(spaced.files()).len(), first.len())
 }
 
 /// The end-of-run check evaluates as many training files as validation files, spread over
@@ -108,16 +103,14 @@ fn groups_sampled(root: &Path, files: FileList, group: &str) -> (usize, usize, u
 #[test]
 fn the_training_sample_of_the_final_check_spans_the_training_sources() {
     let images = demo_images_dir();
-    let (all, spread, first) =
-        groups_sampled(&images, FileList::images(&images).unwrap(), "source_photo");
+    let (all, spread, first) = groups_sampled(&images, &IMAGE_EXTENSIONS, "source_photo");
     assert_eq!(spread, all, "every training photo is sampled");
     assert!(
         first < all / 2,
         "the first files are {first} of {all} photos"
     );
     let speech = demo_speech_dir();
-    let (all, spread, first) =
-        groups_sampled(&speech, FileList::audio(&speech).unwrap(), "speaker");
+    let (all, spread, first) = groups_sampled(&speech, &AUDIO_EXTENSIONS, "speaker");
     assert!(spread + 1 >= all, "{spread} of {all} speakers sampled");
     assert!(
         first < spread,

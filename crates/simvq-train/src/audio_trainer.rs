@@ -146,7 +146,7 @@ fn evaluate_both_splits<B: AutodiffBackend>(
     Ok(SplitEval::new(protocol, options, validation, training))
 }
 
-/// Whole utterances of `source` at `sample_rate`, in order, one per batch.
+/// The whole utterances of `files` at `sample_rate`, in order, one per batch.
 fn whole_utterances(files: FileList, sample_rate: u32, seed: u64) -> Result<AudioLoader> {
     Ok(AudioLoader::new(
         files,
