@@ -38,16 +38,17 @@ impl<B: Backend> Istft<B> {
         }
         let bins = n_fft / 2 + 1;
         let window = hann_window(n_fft);
-        let mut basis = vec![0f32; 2 * bins * n_fft];
+        // f64 values: `from_data` rounds them to the device's dtype (f32 unless set otherwise).
+        let mut basis = vec![0f64; 2 * bins * n_fft];
         for k in 0..bins {
             // irfft: DC and Nyquist once, the other bins twice (their conjugates); imaginary
             // parts of DC and Nyquist are ignored.
             let weight = if k == 0 || k == n_fft / 2 { 1.0 } else { 2.0 } / n_fft as f64;
             for n in 0..n_fft {
                 let angle = 2.0 * PI * (k * n % n_fft) as f64 / n_fft as f64;
-                basis[k * n_fft + n] = (weight * angle.cos() * window[n]) as f32;
+                basis[k * n_fft + n] = weight * angle.cos() * window[n];
                 if k != 0 && k != n_fft / 2 {
-                    basis[(bins + k) * n_fft + n] = (-weight * angle.sin() * window[n]) as f32;
+                    basis[(bins + k) * n_fft + n] = -weight * angle.sin() * window[n];
                 }
             }
         }
@@ -104,10 +105,7 @@ impl<B: Backend> Istft<B> {
             }
         }
         let trim = (self.n_fft - self.hop) / 2;
-        let kept: Vec<f32> = envelope[trim..trim + self.hop * frames]
-            .iter()
-            .map(|&v| v as f32)
-            .collect();
+        let kept = envelope[trim..trim + self.hop * frames].to_vec();
         Tensor::from_data(TensorData::new(kept, [self.hop * frames]), device)
     }
 }

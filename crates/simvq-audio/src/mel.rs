@@ -79,7 +79,7 @@ impl MelConfig {
     pub fn init<B: Backend>(&self, device: &B::Device) -> MelSpectrogram<B> {
         let config = self;
         let bins = config.n_fft / 2 + 1;
-        let bank: Vec<f32> = mel_filterbank(config).iter().map(|&v| v as f32).collect();
+        let bank = mel_filterbank(config);
         MelSpectrogram {
             stft: Stft::new(config.n_fft, config.hop, &hann_window(config.n_fft), device),
             filterbank: Tensor::from_data(TensorData::new(bank, [bins, config.n_mels]), device),

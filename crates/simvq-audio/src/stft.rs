@@ -27,12 +27,13 @@ impl<B: Backend> Stft<B> {
     /// The transform with `window` (length `n_fft`; all ones is torch's `window=None`).
     pub fn new(n_fft: usize, hop: usize, window: &[f64], device: &B::Device) -> Self {
         let bins = n_fft / 2 + 1;
-        let mut dft = vec![0f32; 2 * bins * n_fft];
+        // f64 values: `from_data` rounds them to the device's dtype (f32 unless set otherwise).
+        let mut dft = vec![0f64; 2 * bins * n_fft];
         for k in 0..bins {
             for t in 0..n_fft {
                 let angle = 2.0 * PI * ((k * t) % n_fft) as f64 / n_fft as f64;
-                dft[k * n_fft + t] = (angle.cos() * window[t]) as f32;
-                dft[(bins + k) * n_fft + t] = (-angle.sin() * window[t]) as f32;
+                dft[k * n_fft + t] = angle.cos() * window[t];
+                dft[(bins + k) * n_fft + t] = -angle.sin() * window[t];
             }
         }
         Self {

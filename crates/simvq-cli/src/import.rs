@@ -161,12 +161,11 @@ fn checkpoint_key(name: &str, ema: bool) -> String {
 /// Gate `gate` (0 i, 1 f, 2 g, 3 o) of a PyTorch LSTM matrix `[4H, in]` or bias `[4H]`.
 fn gate_rows(data: TensorData, gate: usize) -> TensorData {
     let rows = data.shape[0] / 4;
-    let device = Default::default();
     match data.shape.len() {
-        2 => Tensor::<Flex, 2>::from_data(data, &device)
+        2 => host_tensor::<2>(data)
             .narrow(0, gate * rows, rows)
             .into_data(),
-        _ => Tensor::<Flex, 1>::from_data(data, &device)
+        _ => host_tensor::<1>(data)
             .narrow(0, gate * rows, rows)
             .into_data(),
     }
@@ -174,9 +173,13 @@ fn gate_rows(data: TensorData, gate: usize) -> TensorData {
 
 /// `[out, in]` (PyTorch `Linear`) → `[in, out]` (burn `Linear`).
 fn transpose(data: TensorData) -> TensorData {
-    Tensor::<Flex, 2>::from_data(data, &Default::default())
-        .transpose()
-        .into_data()
+    host_tensor::<2>(data).transpose().into_data()
+}
+
+/// `data` as a CPU tensor of its own dtype (not the device's default one), to rearrange.
+fn host_tensor<const D: usize>(data: TensorData) -> Tensor<Flex, D> {
+    let dtype = data.dtype;
+    Tensor::from_data(data, (&Default::default(), dtype))
 }
 
 /// The shape the checkpoint must hold for a target of `target` shape: PyTorch `Linear`
@@ -388,7 +391,9 @@ fn load_tensors<B: Backend, M: ModuleSnapshot<B>>(
         let mut data = source
             .to_data()
             .map_err(|e| fail(format!("{key}: {e}")))?
-            .convert::<f32>();
+            // The model's own dtype (f32 unless its device defaults to another): a module
+            // whose tensors mix dtypes fails inside burn's kernels.
+            .convert_dtype(target.dtype);
         if let Some(gate) = reference.gate {
             data = gate_rows(data, gate);
         }

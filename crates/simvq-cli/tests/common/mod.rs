@@ -11,6 +11,8 @@ use simvq_quant::SimVqConfig;
 use simvq_testkit::Tolerance;
 use simvq_train::ImageTrainConfig;
 
+pub mod audio_step;
+
 /// Losses and parameters of a training step against the same step in PyTorch: f32
 /// arithmetic in both, summed in other orders.
 pub const STEP: Tolerance = Tolerance {
