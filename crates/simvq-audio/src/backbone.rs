@@ -8,10 +8,11 @@ use burn::nn::{
     GroupNorm, GroupNormConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
     PaddingConfig1d,
 };
-use burn::tensor::activation::{gelu, silu, softmax};
+use burn::tensor::activation::{silu, softmax};
 use burn::tensor::{backend::Backend, Tensor};
 use simvq_quant::SeededInit;
 
+use crate::exact_gelu::exact_gelu;
 use crate::seeded_dropout::{DropoutRng, SeededDropout};
 
 /// Configuration of [`VocosBackbone`]; defaults are the reference's.
@@ -153,7 +154,7 @@ impl<B: Backend> ConvNextBlock<B> {
         let h = self.dwconv.forward(x.clone()).swap_dims(1, 2); // [B, T, C]
         let h = self
             .pwconv2
-            .forward(gelu(self.pwconv1.forward(self.norm.forward(h))));
+            .forward(exact_gelu(self.pwconv1.forward(self.norm.forward(h))));
         let h = h * self.gamma.val().unsqueeze::<3>();
         x + h.swap_dims(1, 2)
     }

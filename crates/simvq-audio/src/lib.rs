@@ -31,6 +31,7 @@ mod discriminator;
 mod encoder;
 mod encoder_data_init;
 mod error;
+mod exact_gelu;
 mod head;
 mod istft;
 mod loss;
@@ -55,6 +56,7 @@ pub use discriminator::{
 };
 pub use encoder::{SeanetConfig, SeanetEncoder};
 pub use error::{AudioError, Result};
+pub use exact_gelu::exact_gelu;
 pub use head::IstftHead;
 pub use istft::{hann_window, Istft};
 pub use loss::{audio_discriminator_loss, AudioGeneratorLoss, AudioLoss, AudioLossConfig};

@@ -258,3 +258,48 @@ fn crepe_pitch_probabilities() {
         REL,
     );
 }
+
+/// The gradient of `x ↦ Σ gelu(x)` at 601 points of [−6, 6].
+fn gelu_gradient<B: burn::tensor::backend::AutodiffBackend>(
+    gelu: fn(burn::tensor::Tensor<B, 1>) -> burn::tensor::Tensor<B, 1>,
+    device: &B::Device,
+) -> Vec<f64> {
+    let _autodiff = simvq_quant::autodiff_lock();
+    let xs: Vec<f32> = (0..=600).map(|i| -6.0 + 0.02 * i as f32).collect();
+    let n = xs.len();
+    let x = burn::tensor::Tensor::<B, 1>::from_data(burn::tensor::TensorData::new(xs, [n]), device)
+        .require_grad();
+    let grads = gelu(x.clone()).sum().backward();
+    let grad = x.grad(&grads).expect("x takes part in the sum");
+    grad.into_data()
+        .convert::<f64>()
+        .to_vec()
+        .expect("float values")
+}
+
+/// The largest difference between two gradients.
+fn largest_gap(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn the_backbones_gelu_has_the_exact_gradient_on_wgpu() {
+    let cpu = gelu_gradient::<Cpu>(simvq_audio::exact_gelu, &Default::default());
+    let ours = gelu_gradient::<Gpu>(simvq_audio::exact_gelu, &gpu());
+    assert!(
+        largest_gap(&ours, &cpu) < 1e-5,
+        "exact_gelu: {:e}",
+        largest_gap(&ours, &cpu)
+    );
+    // What the backbone's activation replaced: burn's gelu, whose wgpu backward is the tanh
+    // approximation's derivative. If burn fixes it, this fails, and exact_gelu can go.
+    let burns = gelu_gradient::<Gpu>(burn::tensor::activation::gelu, &gpu());
+    assert!(
+        largest_gap(&burns, &cpu) > 5e-4,
+        "burn's gelu: {:e}",
+        largest_gap(&burns, &cpu)
+    );
+}
