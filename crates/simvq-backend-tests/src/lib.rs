@@ -4,12 +4,14 @@
 //! Every probe builds its model from a seed with [`SeededInit`](simvq_quant::SeededInit), which
 //! draws on the host: the two backends start from the same weights, so any difference is the
 //! backend's; the metric networks, which have no seeded initialiser, are built once on burn-flex
-//! and their weights moved ([`PortableWeights`]). Inputs are closed-form (no backend RNG either).
+//! and their weights moved ([`PortableWeights`]); LPIPS, whose input gradient is compared, from
+//! a seed ([`SeededConvWeights`]). Inputs are closed-form (no backend RNG either).
 
 mod metric_probes;
 mod portable_weights;
 mod probes;
 mod quantizer_probes;
+mod seeded_conv_weights;
 mod values;
 
 pub use metric_probes::{crepe_pass, inception_pass, lpips_pass};
@@ -19,4 +21,5 @@ pub use quantizer_probes::{
     chirp_points, integer_points, quantizer_pass, relative_tie_gap, residual_pass, search_paths,
     tied_search, SearchPaths,
 };
+pub use seeded_conv_weights::SeededConvWeights;
 pub use values::{assert_same, Values};
