@@ -243,7 +243,7 @@ fn lpips_vgg_distance_and_its_gradient() {
     // and max pools needs one fixed draw.
     let weights = PortableWeights::of(
         Lpips::<Flex>::random(LpipsNet::Vgg, &Default::default())
-            .map(&mut SeededConvWeights::new(1)),
+            .map(&mut SeededConvWeights::<Flex>::new(1, &Default::default())),
     );
     assert_same(
         &lpips_pass::<Gpu>(LpipsNet::Vgg, &weights, &gpu()),
