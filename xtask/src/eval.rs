@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+use simvq_quant::QuantizerConfig;
 use simvq_train::RunCheckpoint;
 
 use crate::backend::BackendKind;
@@ -71,6 +72,24 @@ impl EvalArgs {
         println!("results: {}", json.display());
         Ok(())
     }
+}
+
+/// Refuses a run that trained a baseline quantizer (`reproduce`'s comparisons): `eval` loads
+/// SimVQ models, and would otherwise fail deep inside the weight import.
+pub fn refuse_baseline(
+    run: &Path,
+    baseline: Option<&QuantizerConfig>,
+    command: &str,
+) -> Result<()> {
+    if let Some(baseline) = baseline {
+        bail!(
+            "{} trained a baseline quantizer ({baseline:?}), not SimVQ; `{command}` loads SimVQ \
+             models. Its evaluation on the validation split is in the run's metrics.json (and \
+             in reproduce's results.md)",
+            run.display()
+        );
+    }
+    Ok(())
 }
 
 /// A metric for a table cell: its value, or why it is missing.

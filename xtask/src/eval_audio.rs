@@ -17,7 +17,7 @@ use simvq_train::{
 };
 
 use crate::backend::dispatch;
-use crate::eval::{cell, EvalArgs};
+use crate::eval::{cell, refuse_baseline, EvalArgs};
 
 /// Arguments of `eval audio`.
 #[derive(Debug, Args)]
@@ -72,6 +72,7 @@ pub fn audio(args: &AudioEvalArgs) -> Result<()> {
         &located.run.join("config.toml"),
         &AudioTrainConfig::reference(65_536),
     )?;
+    refuse_baseline(&located.run, config.baseline.as_ref(), "eval audio")?;
     let (source, files) = test_files(args.data.as_deref())?;
     let count = common.count(files.len());
     let rate = config.model.sample_rate as u32;

@@ -17,7 +17,7 @@ use simvq_train::{
 };
 
 use crate::backend::dispatch;
-use crate::eval::{cell, EvalArgs};
+use crate::eval::{cell, refuse_baseline, EvalArgs};
 
 /// Arguments of `eval image`.
 #[derive(Debug, Args)]
@@ -72,14 +72,7 @@ pub fn image(args: &ImageEvalArgs) -> Result<()> {
         &located.run.join("config.toml"),
         &ImageTrainConfig::reference(65_536),
     )?;
-    if let Some(baseline) = &config.baseline {
-        anyhow::bail!(
-            "{} trained a baseline quantizer ({baseline:?}), not SimVQ; `eval image` loads \
-             SimVQ tokenizers. Its evaluation on the validation split is in the run's \
-             metrics.json (and in reproduce's results.md)",
-            located.run.display()
-        );
-    }
+    refuse_baseline(&located.run, config.baseline.as_ref(), "eval image")?;
     let source = validation_folder(args.data.as_deref());
     let files = FileList::images(&source)?;
     let count = common.count(files.len());

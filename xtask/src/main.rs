@@ -15,6 +15,8 @@ mod eval_image;
 mod manifest;
 mod quant_demo;
 mod reproduce;
+mod reproduce_audio;
+mod reproduce_image;
 mod reproduce_methods;
 mod reproduce_report;
 mod train;
@@ -62,10 +64,10 @@ enum Command {
         #[command(subcommand)]
         target: EvalTarget,
     },
-    /// Table 1 under one budget: SimVQ at several codebook sizes and the baselines (VQGAN,
-    /// VQGAN-FC, FSQ, LFQ, VQGAN-LC style) trained on the same data and evaluated on the
-    /// validation split; a table (markdown, JSON) and curves (PNG). Default: CPU scale on the
-    /// built-in photos.
+    /// Table 1 or 2 under one budget: SimVQ at several codebook sizes and the baselines
+    /// (VQGAN, VQGAN-FC, FSQ, LFQ, VQGAN-LC style) trained on the same data and evaluated on
+    /// the validation split; a table (markdown, JSON) and curves (PNG). Default: CPU scale on
+    /// the built-in photos or speech.
     Reproduce {
         #[command(subcommand)]
         target: ReproduceTarget,
@@ -91,6 +93,9 @@ enum TrainTarget {
 enum ReproduceTarget {
     /// The image tokenizers of Table 1.
     Image(reproduce::ReproduceArgs),
+    /// The audio codecs of Table 2: SimVQ and the quantizers it is compared with, in one
+    /// codec, evaluated on unseen speakers.
+    Audio(reproduce::ReproduceArgs),
 }
 
 #[derive(Subcommand)]
@@ -199,7 +204,10 @@ fn main() -> Result<()> {
         Command::Manifest(args) => manifest::run(&args),
         Command::Reproduce {
             target: ReproduceTarget::Image(args),
-        } => reproduce::image(&args),
+        } => reproduce_image::image(&args),
+        Command::Reproduce {
+            target: ReproduceTarget::Audio(args),
+        } => reproduce_audio::audio(&args),
         Command::Eval {
             target: EvalTarget::Image(args),
         } => eval_image::image(&args),

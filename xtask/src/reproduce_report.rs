@@ -1,15 +1,82 @@
-//! What `reproduce image` writes: one row per method (its validation and training numbers and
-//! its training curve), the table as markdown and JSON, and the curves as a PNG.
+//! What `reproduce image` and `reproduce audio` write: one row per method (its validation and
+//! training numbers and its training curve), the table as markdown and JSON, and the curves as
+//! a PNG.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use simvq_train::{ImageEvalReport, ImageRunReport, ImageTrainConfig};
+use simvq_train::{AudioEvalReport, ImageEvalReport, LogEntry, RunReport, SplitEval};
 
 use crate::curves_plot::{render, Chart, Series};
 use crate::reproduce::Scale;
 use crate::reproduce_methods::Method;
+
+/// An evaluation report as columns of the results table.
+pub trait EvalColumns: Clone + Serialize + DeserializeOwned {
+    /// The metric columns' headers.
+    const HEADERS: &'static [&'static str];
+
+    /// The metric cells of one row: the validation split's, then the training split's to
+    /// compare with.
+    fn cells(validation: &Self, training: &Self) -> Vec<String>;
+
+    /// Images or utterances evaluated.
+    fn examples(&self) -> usize;
+}
+
+impl EvalColumns for ImageEvalReport {
+    const HEADERS: &'static [&'static str] = &[
+        "val utilization",
+        "val PSNR (dB)",
+        "val SSIM",
+        "train PSNR (dB)",
+    ];
+
+    fn cells(validation: &Self, training: &Self) -> Vec<String> {
+        vec![
+            format!("{:.1}%", 100.0 * validation.utilization),
+            format!("{:.2}", validation.psnr),
+            format!("{:.1}", 100.0 * validation.ssim),
+            format!("{:.2}", training.psnr),
+        ]
+    }
+
+    fn examples(&self) -> usize {
+        self.images
+    }
+}
+
+impl EvalColumns for AudioEvalReport {
+    const HEADERS: &'static [&'static str] = &[
+        "val utilization",
+        "val STOI",
+        "val PESQ (wb)",
+        "val log-mel L1",
+        "train STOI",
+        "train PESQ (wb)",
+    ];
+
+    fn cells(validation: &Self, training: &Self) -> Vec<String> {
+        let pesq = |r: &Self| {
+            r.pesq
+                .map_or_else(|| "unscored".to_owned(), |p| format!("{p:.2}"))
+        };
+        vec![
+            format!("{:.1}%", 100.0 * validation.utilization),
+            format!("{:.3}", validation.stoi),
+            pesq(validation),
+            format!("{:.3}", validation.mel_l1),
+            format!("{:.3}", training.stoi),
+            pesq(training),
+        ]
+    }
+
+    fn examples(&self) -> usize {
+        self.utterances
+    }
+}
 
 /// One logging window of a run's training.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -18,13 +85,15 @@ pub struct CurvePoint {
     pub step: usize,
     /// Codes used by the window's training batches ÷ K.
     pub utilization: f64,
-    /// Mean L1 reconstruction loss of the window's batches.
-    pub l1: f64,
+    /// Mean reconstruction loss of the window's batches (images: L1; audio: log-mel L1).
+    #[serde(alias = "l1")]
+    pub reconstruction: f64,
 }
 
 /// One trained method.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MethodResult {
+#[serde(bound = "E: EvalColumns")]
+pub struct MethodResult<E> {
     /// Which method.
     pub method: Method,
     /// Its name in the table.
@@ -35,21 +104,22 @@ pub struct MethodResult {
     pub steps: usize,
     /// Wall time of its training and evaluation (of the last invocation when it resumed).
     pub seconds: f64,
-    /// The held-out images.
-    pub validation: ImageEvalReport,
-    /// As many training images, evaluated the same way.
-    pub training: ImageEvalReport,
+    /// The held-out images or utterances.
+    pub validation: E,
+    /// As many training examples, evaluated the same way.
+    pub training: E,
     /// The training curve.
     pub curve: Vec<CurvePoint>,
 }
 
-impl MethodResult {
-    /// The result of a finished run of `method`.
+impl<E: EvalColumns> MethodResult<E> {
+    /// The result of a finished run of `method` (`label` its name in the table) that trained
+    /// `steps` steps; `reconstruction` names its reconstruction loss in the run's history.
     pub fn new(
-        method: Method,
-        k: usize,
-        config: &ImageTrainConfig,
-        report: &ImageRunReport,
+        (method, label, k): (Method, &str, usize),
+        steps: usize,
+        report: &RunReport<SplitEval<E>>,
+        reconstruction: &str,
     ) -> Result<Self> {
         let eval = report
             .eval
@@ -57,19 +127,23 @@ impl MethodResult {
             .context("the run ended without its evaluation")?;
         Ok(Self {
             method,
-            label: method.label().to_owned(),
+            label: label.to_owned(),
             codebook_size: k,
-            steps: config.schedule.steps,
+            steps,
             seconds: report.seconds,
             validation: eval.validation.metrics.clone(),
             training: eval.training.metrics.clone(),
             curve: report
                 .history
                 .iter()
-                .map(|entry| CurvePoint {
+                .map(|entry: &LogEntry| CurvePoint {
                     step: entry.step,
                     utilization: entry.utilization,
-                    l1: entry.losses.get("l1").copied().unwrap_or(f64::NAN),
+                    reconstruction: entry
+                        .losses
+                        .get(reconstruction)
+                        .copied()
+                        .unwrap_or(f64::NAN),
                 })
                 .collect(),
         })
@@ -115,73 +189,60 @@ impl MethodResult {
 
 /// The comparison.
 #[derive(Debug, Clone, Serialize)]
-pub struct ReproduceReport {
+#[serde(bound = "E: EvalColumns")]
+pub struct ReproduceReport<E> {
     /// How the numbers were made, in words.
     pub protocol: String,
     /// `cpu` or `paper`.
     pub scale: Scale,
     /// The command line.
     pub command: String,
+    /// What the curves' reconstruction loss is.
+    pub reconstruction_loss: String,
     /// One row per run, in table order.
-    pub results: Vec<MethodResult>,
+    pub results: Vec<MethodResult<E>>,
 }
 
-impl ReproduceReport {
-    /// The report of `results`, trained from `base` and evaluated on `val`.
+impl<E: EvalColumns> ReproduceReport<E> {
+    /// The report of `results`, made as `protocol` says, their curves' reconstruction loss
+    /// being `reconstruction_loss`.
     pub fn new(
         scale: Scale,
-        base: &ImageTrainConfig,
-        val: &Path,
-        results: Vec<MethodResult>,
+        protocol: String,
+        reconstruction_loss: &str,
+        results: Vec<MethodResult<E>>,
     ) -> Self {
-        let size = base.data.eval_size.unwrap_or(base.data.image_size);
-        let protocol = format!(
-            "every method: the same autoencoder (z = {} channels, f{}), data, optimizer \
-             (lr {}), seed and {} steps of batch {}; {} evaluated on the validation split {} \
-             (never trained on), images resized and centre-cropped to {size}², reconstructions \
-             clamped; utilization = codes used over all evaluated tokens ÷ K; PSNR per batch as \
-             the reference computes it; SSIM ×100; {}. rFID and LPIPS need their weight files \
-             and are not computed here",
-            base.model.autoencoder.z_channels,
-            base.model.autoencoder.downsample_factor(),
-            base.optimizer.learning_rate,
-            base.schedule.steps,
-            base.data.batch_size,
-            results.first().map_or(0, |r| r.validation.images),
-            val.display(),
-            if base.schedule.ema_decay == 0.0 {
-                "the last step's weights".to_owned()
-            } else {
-                format!("the EMA weights (decay {})", base.schedule.ema_decay)
-            },
-        );
         Self {
             protocol,
             scale,
             command: std::env::args().collect::<Vec<_>>().join(" "),
+            reconstruction_loss: reconstruction_loss.to_owned(),
             results,
         }
     }
 
     /// The results table in markdown, with the protocol under it.
     pub fn markdown(&self) -> String {
-        let mut text = String::from(
-            "| Method | K | val utilization | val PSNR (dB) | val SSIM | train PSNR (dB) | \
-             lowest window utilization (training) | minutes |\n|---|---|---|---|---|---|---|---|\n",
+        let headers: Vec<&str> = ["Method", "K"]
+            .into_iter()
+            .chain(E::HEADERS.iter().copied())
+            .chain(["lowest window utilization (training)", "minutes"])
+            .collect();
+        let mut text = format!(
+            "| {} |\n|{}\n",
+            headers.join(" | "),
+            "---|".repeat(headers.len())
         );
         for r in &self.results {
-            let lowest = r.lowest_window_utilization();
-            text.push_str(&format!(
-                "| {} | {} | {:.1}% | {:.2} | {:.1} | {:.2} | {:.1}% | {:.1} |\n",
-                r.label,
-                r.codebook_size,
-                100.0 * r.validation.utilization,
-                r.validation.psnr,
-                100.0 * r.validation.ssim,
-                r.training.psnr,
-                100.0 * lowest,
-                r.seconds / 60.0
-            ));
+            let cells: Vec<String> = [r.label.clone(), r.codebook_size.to_string()]
+                .into_iter()
+                .chain(E::cells(&r.validation, &r.training))
+                .chain([
+                    format!("{:.1}%", 100.0 * r.lowest_window_utilization()),
+                    format!("{:.1}", r.seconds / 60.0),
+                ])
+                .collect();
+            text.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
         text.push_str(&format!(
             "\nProtocol: {}.\n\nCommand: `{}`\n",
@@ -190,7 +251,7 @@ impl ReproduceReport {
         text
     }
 
-    /// Utilization and L1 over training, one series per run.
+    /// Utilization and the reconstruction loss over training, one series per run.
     fn charts(&self) -> [Chart; 2] {
         let series = |value: fn(&CurvePoint) -> f64| {
             self.results
@@ -210,10 +271,10 @@ impl ReproduceReport {
                 log_y: false,
             },
             Chart {
-                title: "L1 reconstruction loss (training batches)".into(),
+                title: format!("{} (training batches)", self.reconstruction_loss),
                 x_label: "step".into(),
-                y_label: "mean |image - reconstruction|".into(),
-                series: series(|p| p.l1),
+                y_label: self.reconstruction_loss.clone(),
+                series: series(|p| p.reconstruction),
                 log_y: true,
             },
         ]
@@ -221,7 +282,7 @@ impl ReproduceReport {
 }
 
 /// Writes `results.md`, `results.json` and `curves.png` into `out`.
-pub fn write_report(report: &ReproduceReport, out: &Path) -> Result<()> {
+pub fn write_report<E: EvalColumns>(report: &ReproduceReport<E>, out: &Path) -> Result<()> {
     write_atomic(&out.join("results.md"), report.markdown().as_bytes())?;
     write_atomic(
         &out.join("results.json"),

@@ -140,7 +140,7 @@ pub(crate) fn split_folders(root: &Path) -> (PathBuf, PathBuf) {
 
 /// Audio data: the reference's manifests `train.txt` and `dev.txt` under `root` when present,
 /// else folders.
-fn audio_sources(root: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn audio_sources(root: &Path) -> (PathBuf, PathBuf) {
     let train = root.join("train.txt");
     if train.is_file() {
         let dev = root.join("dev.txt");
@@ -165,7 +165,7 @@ pub fn image(args: &TrainArgs) -> Result<()> {
     eprintln!(
         "training `{name}` on {} ({} codes, {}² images, batch {}, {} steps) → {}",
         options.train.display(),
-        config.model.quantizer.codebook_size,
+        config.codebook_size(),
         config.data.image_size,
         config.data.batch_size,
         config.schedule.steps,
@@ -195,7 +195,7 @@ pub fn audio(args: &TrainArgs) -> Result<()> {
         "training `{name}` on {} ({} codes, {:.0} tokens/s, {:.3} kbps, {} s crops, batch {}, \
          {} steps) → {}",
         options.train.display(),
-        config.model.quantizer.codebook_size,
+        config.codebook_size(),
         config.model.frame_rate(),
         config.model.bitrate() / 1000.0,
         config.data.clip_seconds,

@@ -1,4 +1,5 @@
-//! The codec: SEANet encoder → SimVQ → Vocos backbone → iSTFT head, and its public API.
+//! The codec: SEANet encoder → SimVQ (or another quantizer, for comparisons) → Vocos backbone
+//! → iSTFT head, and its public API.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -61,12 +62,25 @@ impl AudioCodecConfig {
         &self,
         init: &SeededInit<B>,
     ) -> Result<AudioCodec<B>, AudioError> {
+        self.init_seeded_with(init, self.quantizer.init(init.device())?)
+    }
+
+    /// Builds the codec around `quantizer` instead of the config's SimVQ (the baselines of
+    /// `cargo xtask reproduce audio`), the rest drawn from `init` as
+    /// [`init_seeded`](Self::init_seeded) draws it, so that methods compared under one seed
+    /// start from the same encoder and decoder.
+    pub fn init_seeded_with<B: Backend, Q: Module<B> + Quantizer<B>>(
+        &self,
+        init: &SeededInit<B>,
+        quantizer: Q,
+    ) -> Result<AudioCodec<B, Q>, AudioError> {
         let d = self.encoder.dimension;
-        if self.quantizer.dim != d || self.backbone.input_channels != d {
+        if quantizer.dim() != d || self.backbone.input_channels != d {
             return Err(AudioError::InvalidConfig(format!(
                 "encoder.dimension ({d}), quantizer.dim ({}) and backbone.input_channels ({}) \
                  must be equal",
-                self.quantizer.dim, self.backbone.input_channels
+                quantizer.dim(),
+                self.backbone.input_channels
             )));
         }
         let dropout = self.backbone.dropout;
@@ -78,7 +92,7 @@ impl AudioCodecConfig {
         let hop = self.encoder.hop_length();
         Ok(AudioCodec {
             encoder: self.encoder.init(init),
-            quantizer: self.quantizer.init(init.device())?,
+            quantizer,
             backbone: self.backbone.init(init),
             head: IstftHead::new(self.backbone.dim, self.n_fft, hop, init)?,
             hop,
@@ -98,16 +112,17 @@ pub struct CodecOutput<B: Backend> {
     pub quant_loss: QuantLoss<B>,
 }
 
-/// The SimVQ audio codec. Build it with [`AudioCodecConfig::init`].
+/// The SimVQ audio codec. Build it with [`AudioCodecConfig::init`]; `Q` is another quantizer
+/// only in comparisons ([`init_seeded_with`](AudioCodecConfig::init_seeded_with)).
 ///
 /// Waveforms are `[batch, samples]` at the codec's sample rate; `L` samples give
 /// `ceil(L / 320)` tokens (75 per second) and decode to `320 · ceil(L / 320)` samples.
 #[derive(Module, Debug)]
-pub struct AudioCodec<B: Backend> {
+pub struct AudioCodec<B: Backend, Q: Module<B> = SimVq<B>> {
     /// Waveform → latent.
     pub encoder: SeanetEncoder<B>,
     /// Latent → codes.
-    pub quantizer: SimVq<B>,
+    pub quantizer: Q,
     /// Codes → features.
     pub backbone: VocosBackbone<B>,
     /// Features → waveform.
@@ -116,7 +131,7 @@ pub struct AudioCodec<B: Backend> {
     channels: usize,
 }
 
-impl<B: Backend> AudioCodec<B> {
+impl<B: Backend, Q: Module<B> + Quantizer<B>> AudioCodec<B, Q> {
     /// Samples per token.
     pub fn hop_length(&self) -> usize {
         self.hop
@@ -189,7 +204,8 @@ impl<B: Backend> AudioCodec<B> {
         Ok(self.quantizer.encode_1d(self.encode_latent(wave)?)?)
     }
 
-    /// Tokens `[B, T]` → waveforms `[B, hop · T]`, through the projected codebook `E`.
+    /// Tokens `[B, T]` → waveforms `[B, hop · T]`, through the quantizer's codes (SimVQ's
+    /// projected codebook `E`).
     pub fn decode_indices(&self, indices: Tensor<B, 2, Int>) -> Result<Tensor<B, 2>, AudioError> {
         let codes = self.quantizer.decode_indices_1d(indices)?;
         Ok(self.head.forward(self.backbone.forward(codes)))

@@ -5,8 +5,9 @@ use simvq_audio::{
     AudioCodecConfig, AudioDiscriminatorConfig, AudioLossConfig, DacConfig, MultiPeriodConfig,
     MultiResolutionConfig, SeanetConfig, VocosConfig,
 };
-use simvq_quant::SimVqConfig;
+use simvq_quant::{QuantizerConfig, SimVqConfig};
 
+use crate::baseline::trained_codebook_size;
 use crate::optimizer::OptimizerSettings;
 use crate::schedule::{CodebookInit, EncoderInit, NonFinitePolicy, ScheduleSettings};
 
@@ -39,9 +40,21 @@ pub struct AudioTrainConfig {
     pub schedule: ScheduleSettings,
     /// Seed of the model initialisation and of dropout.
     pub seed: u64,
+    /// Another quantizer in place of `model.quantizer`'s SimVQ, for comparisons with the
+    /// baselines (`cargo xtask reproduce audio` sets it), e.g. `[baseline.Vq]` with
+    /// `codebook_size` and `dim` (unnamed keys take the quantizer's defaults). Such a run
+    /// trains and reports like any other, but `eval audio` and `simvq export` take SimVQ runs
+    /// only.
+    #[serde(default, deserialize_with = "crate::baseline::deserialize_baseline")]
+    pub baseline: Option<QuantizerConfig>,
 }
 
 impl AudioTrainConfig {
+    /// Number of codes of the quantizer the run trains (the baseline's when there is one).
+    pub fn codebook_size(&self) -> usize {
+        trained_codebook_size(self.baseline.as_ref(), &self.model.quantizer)
+    }
+
     /// The reference run (`libritts_24khz`) with `codebook_size` codes (4,096 … 262,144).
     pub fn reference(codebook_size: usize) -> Self {
         Self {
@@ -70,6 +83,7 @@ impl AudioTrainConfig {
                 saved_examples: 4,
             },
             seed: 0,
+            baseline: None,
         }
     }
 
@@ -133,6 +147,7 @@ impl AudioTrainConfig {
                 saved_examples: 2,
             },
             seed: 0,
+            baseline: None,
         }
     }
 }

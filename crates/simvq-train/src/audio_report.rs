@@ -5,19 +5,20 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
 use burn::tensor::{backend::Backend, ElementConversion, Tensor, TensorData};
 use image::{Rgb, RgbImage};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use simvq_audio::{AudioCodec, MelSpectrogram};
 use simvq_data::AudioLoader;
 use simvq_metrics::{pesq_wb, stoi, vuv_f1_at_rate, Crepe, MetricsError, Utmos};
-use simvq_quant::CodebookUsage;
+use simvq_quant::{CodebookUsage, Quantizer};
 use simvq_run::{write_wav, RunError};
 
 use crate::error::{Result, TrainError};
 
 /// Reconstruction quality and codebook use over an evaluation set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AudioEvalReport {
     /// Utterances evaluated.
     pub utterances: usize,
@@ -125,8 +126,8 @@ fn as_saved(v: f32) -> f32 {
 /// at a time, as the reference evaluates — and returns the metrics (V/UV F1 and UTMOS when
 /// their `networks` are given); `visit` sees every pair (to save or show some, and to count
 /// progress).
-pub fn evaluate_audio<B: Backend>(
-    model: &AudioCodec<B>,
+pub fn evaluate_audio<B: Backend, Q: Module<B> + Quantizer<B>>(
+    model: &AudioCodec<B, Q>,
     mel: &MelSpectrogram<B>,
     networks: AudioEvalNetworks<'_, B>,
     loader: &AudioLoader,

@@ -23,7 +23,7 @@ impl<B: AutodiffBackend> AudioStep<B> {
             AudioTask::new(config, device),
             &config.optimizer,
             config.schedule.steps,
-            config.model.quantizer.codebook_size,
+            config.codebook_size(),
         ))
     }
 

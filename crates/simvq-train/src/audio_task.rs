@@ -2,6 +2,7 @@
 //! matching + 1000 × commitment for the generator; hinge and least-squares terms for the
 //! discriminators; on one device's shard of a batch.
 
+use std::marker::PhantomData;
 use std::ops::Range;
 
 use burn::module::Module;
@@ -10,13 +11,14 @@ use burn::tensor::{Tensor, TensorData};
 use serde::Serialize;
 use simvq_audio::{audio_discriminator_loss, AudioCodec, AudioDiscriminator, AudioLoss};
 use simvq_data::{AudioBatch, AudioClip};
-use simvq_quant::CodebookUsage;
+use simvq_quant::{CodebookUsage, SimVq};
 
 use crate::audio_config::AudioTrainConfig;
 use crate::error::Result;
 use crate::gradients::module_gradients;
 use crate::loss_record::LossRecord;
 use crate::task::{scalars, GanTask, ShardStep};
+use crate::trainable_quantizer::TrainableQuantizer;
 
 /// The losses of an audio step (each unweighted, before the step's update).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -51,22 +53,24 @@ impl LossRecord for AudioLosses {
     }
 }
 
-/// The codec's step.
-pub(crate) struct AudioTask<B: AutodiffBackend> {
+/// The codec's step, for a codec quantizing with `Q`.
+pub(crate) struct AudioTask<B: AutodiffBackend, Q = SimVq<B>> {
     loss: AudioLoss<B>,
+    quantizer: PhantomData<Q>,
 }
 
-impl<B: AutodiffBackend> AudioTask<B> {
+impl<B: AutodiffBackend, Q> AudioTask<B, Q> {
     /// The step of `config`, its loss (the mel filterbank) on `device`.
     pub(crate) fn new(config: &AudioTrainConfig, device: &B::Device) -> Self {
         Self {
             loss: config.loss.init::<B>(device),
+            quantizer: PhantomData,
         }
     }
 }
 
-impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
-    type Generator = AudioCodec<B>;
+impl<B: AutodiffBackend, Q: TrainableQuantizer<B>> GanTask<B> for AudioTask<B, Q> {
+    type Generator = AudioCodec<B, Q>;
     type Discriminator = AudioDiscriminator<B>;
     type Data = AudioClip;
     type Losses = AudioLosses;
@@ -75,7 +79,7 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
         "clips"
     }
 
-    fn seed_step(&self, generator: &AudioCodec<B>, seed: u64) {
+    fn seed_step(&self, generator: &AudioCodec<B, Q>, seed: u64) {
         generator.reseed_dropout(seed);
     }
 
@@ -85,7 +89,7 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
 
     fn shard_step(
         &self,
-        codec: &AudioCodec<B>,
+        codec: &AudioCodec<B, Q>,
         discriminator: &AudioDiscriminator<B>,
         batch: &AudioBatch,
         examples: Range<usize>,
@@ -148,7 +152,7 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
 
     fn latents(
         &self,
-        codec: &AudioCodec<B>,
+        codec: &AudioCodec<B, Q>,
         batch: &AudioBatch,
         device: &B::Device,
     ) -> Result<Tensor<B, 2>> {
@@ -157,20 +161,20 @@ impl<B: AutodiffBackend> GanTask<B> for AudioTask<B> {
 
     fn init_encoder_from_data(
         &self,
-        codec: AudioCodec<B>,
+        codec: AudioCodec<B, Q>,
         batches: &[AudioBatch],
         device: &B::Device,
-    ) -> Result<AudioCodec<B>> {
+    ) -> Result<AudioCodec<B, Q>> {
         let waves = batches.iter().map(|b| wave_tensor(b, device)).collect();
         Ok(codec.init_encoder_from_data(Tensor::cat(waves, 0))?)
     }
 
     fn fit_codebook(
         &self,
-        mut codec: AudioCodec<B>,
+        mut codec: AudioCodec<B, Q>,
         latents: Tensor<B, 2>,
         rate: f64,
-    ) -> Result<AudioCodec<B>> {
+    ) -> Result<AudioCodec<B, Q>> {
         codec.quantizer = codec.quantizer.move_towards_latents(latents, rate)?;
         Ok(codec)
     }

@@ -5,9 +5,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use simvq_audio::AudioCodec;
 use simvq_data::{AudioClip, AudioLoader, FileList};
+use simvq_quant::{Quantizer, SeededInit};
 
 use crate::audio_config::AudioTrainConfig;
 use crate::audio_report::{
@@ -20,6 +22,7 @@ use crate::progress::progress_bar;
 use crate::run_dir::prepare_run_dir;
 use crate::run_report::RunReport;
 use crate::split_eval::SplitEval;
+use crate::trainable_quantizer::TrainableQuantizer;
 
 /// The outcome of an audio run.
 pub type AudioRunReport = RunReport<SplitEval<AudioEvalReport>>;
@@ -31,6 +34,23 @@ pub fn train_audio<B: AutodiffBackend>(
     config: &AudioTrainConfig,
     options: &RunOptions,
     device: &B::Device,
+) -> Result<AudioRunReport> {
+    match &config.baseline {
+        None => train_with::<B, _>(config, options, device, |init| {
+            Ok(config.model.quantizer.init(init.device())?)
+        }),
+        Some(baseline) => train_with::<B, _>(config, options, device, |init| {
+            Ok(baseline.init(init.device())?)
+        }),
+    }
+}
+
+/// [`train_audio`] with the codec's quantizer built by `quantizer`.
+fn train_with<B: AutodiffBackend, Q: TrainableQuantizer<B>>(
+    config: &AudioTrainConfig,
+    options: &RunOptions,
+    device: &B::Device,
+    quantizer: impl FnOnce(&SeededInit<B>) -> Result<Q>,
 ) -> Result<AudioRunReport> {
     let started = Instant::now();
     prepare_run_dir(options, config)?;
@@ -69,7 +89,7 @@ pub fn train_audio<B: AutodiffBackend>(
     )?;
 
     let bar = progress_bar(config.schedule.steps, options.progress);
-    let task = AudioTask::<B>::new(config, device);
+    let task = AudioTask::<B, Q>::new(config, device);
     let context = RunContext {
         options,
         bar: &bar,
@@ -80,7 +100,7 @@ pub fn train_audio<B: AutodiffBackend>(
         &task,
         |init| {
             Ok((
-                config.model.init_seeded(init)?,
+                config.model.init_seeded_with(init, quantizer(init)?)?,
                 config.discriminator.init_seeded(init),
             ))
         },
@@ -88,20 +108,23 @@ pub fn train_audio<B: AutodiffBackend>(
         &LoopSettings {
             schedule: &config.schedule,
             optimizer: &config.optimizer,
-            codebook_size: config.model.quantizer.codebook_size,
+            codebook_size: config.codebook_size(),
             seed: config.seed,
         },
         context,
-        |ema| evaluate_both_splits::<B>(config, options, ema, &val, device),
+        |ema| evaluate_both_splits::<B, _>(config, options, ema, &val, device),
     )
 }
 
 /// The EMA weights on the validation utterances (saving WAV pairs and mel spectrograms of
 /// the first) and on as many training utterances, spread over the training list.
-fn evaluate_both_splits<B: AutodiffBackend>(
+fn evaluate_both_splits<
+    B: AutodiffBackend,
+    Q: Module<B::InnerBackend> + Quantizer<B::InnerBackend>,
+>(
     config: &AudioTrainConfig,
     options: &RunOptions,
-    ema: &AudioCodec<B::InnerBackend>,
+    ema: &AudioCodec<B::InnerBackend, Q>,
     val: &AudioLoader,
     device: &B::Device,
 ) -> Result<SplitEval<AudioEvalReport>> {

@@ -1,4 +1,5 @@
-//! The `[baseline.<Quantizer>]` table of an image config, read over that quantizer's defaults.
+//! The `[baseline.<Quantizer>]` table of a training config (image or audio), read over that
+//! quantizer's defaults.
 //!
 //! Why: burn's `Config` derive gives serde no field defaults, so a bare `QuantizerConfig` table
 //! must spell out every field. `model.quantizer` gets its defaults by layering over the
@@ -8,6 +9,14 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use simvq_quant::{EmaVqConfig, FsqConfig, LfqConfig, QuantizerConfig, SimVqConfig, VqConfig};
+
+/// The codes of the quantizer a run trains: the baseline's when there is one, else SimVQ's.
+pub(crate) fn trained_codebook_size(
+    baseline: Option<&QuantizerConfig>,
+    simvq: &SimVqConfig,
+) -> usize {
+    baseline.map_or(simvq.codebook_size, QuantizerConfig::codebook_size)
+}
 
 /// Reads `baseline` (absent: `None`) with the named quantizer's defaults under its keys.
 pub(crate) fn deserialize_baseline<'de, D: Deserializer<'de>>(

@@ -7,6 +7,7 @@ use simvq_image::{
 };
 use simvq_quant::{QuantizerConfig, SimVqConfig};
 
+use crate::baseline::trained_codebook_size;
 use crate::optimizer::{LrDecay, OptimizerSettings};
 use crate::schedule::{CodebookInit, EncoderInit, NonFinitePolicy, ScheduleSettings};
 
@@ -127,10 +128,7 @@ pub struct ImageTrainConfig {
 impl ImageTrainConfig {
     /// Number of codes of the quantizer the run trains (the baseline's when there is one).
     pub fn codebook_size(&self) -> usize {
-        self.baseline.as_ref().map_or(
-            self.model.quantizer.codebook_size,
-            QuantizerConfig::codebook_size,
-        )
+        trained_codebook_size(self.baseline.as_ref(), &self.model.quantizer)
     }
 
     /// The reference run (`imagenet_simvq_128_B`) with `codebook_size` codes.

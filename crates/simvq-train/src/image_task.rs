@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use burn::module::{AutodiffModule, Module, ModuleDisplay};
+use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::Tensor;
 use serde::Serialize;
@@ -14,7 +14,7 @@ use simvq_image::{
     PatchDiscriminator,
 };
 use simvq_metrics::Lpips;
-use simvq_quant::{CodebookUsage, LatentFit, Quantizer, SimVq};
+use simvq_quant::{CodebookUsage, SimVq};
 
 use crate::error::{Result, TrainError};
 use crate::gradients::module_gradients;
@@ -22,6 +22,7 @@ use crate::image_config::ImageTrainConfig;
 use crate::image_report::batch_tensor;
 use crate::loss_record::LossRecord;
 use crate::task::{scalars, GanTask, ShardStep};
+use crate::trainable_quantizer::TrainableQuantizer;
 
 /// The losses of an image step (each unweighted, before the step's update).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -54,30 +55,6 @@ impl LossRecord for ImageLosses {
             ("discriminator", self.discriminator),
         ]
     }
-}
-
-/// What the image tokenizer's quantizer must offer the training loop: SimVQ, or any
-/// quantizer of `simvq-quant` in a comparison.
-pub(crate) trait TrainableQuantizer<B: AutodiffBackend>:
-    AutodiffModule<B, InnerModule: Quantizer<B::InnerBackend> + ModuleDisplay>
-    + ModuleDisplay
-    + Quantizer<B>
-    + LatentFit<B>
-    + Clone
-    + 'static
-{
-}
-
-impl<B, Q> TrainableQuantizer<B> for Q
-where
-    B: AutodiffBackend,
-    Q: AutodiffModule<B, InnerModule: Quantizer<B::InnerBackend> + ModuleDisplay>
-        + ModuleDisplay
-        + Quantizer<B>
-        + LatentFit<B>
-        + Clone
-        + 'static,
-{
 }
 
 /// The image tokenizer's step, for a tokenizer quantizing with `Q`.

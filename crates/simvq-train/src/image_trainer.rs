@@ -17,11 +17,12 @@ use crate::error::{Result, TrainError};
 use crate::gan_loop::{run_gan, LoopSettings, RunContext, RunOptions};
 use crate::image_config::ImageTrainConfig;
 use crate::image_report::{evaluate_images, save_grid, ImageEvalNetworks, ImageEvalReport};
-use crate::image_task::{ImageTask, TrainableQuantizer};
+use crate::image_task::ImageTask;
 use crate::progress::{progress_bar, say};
 use crate::run_dir::prepare_run_dir;
 use crate::run_report::RunReport;
 use crate::split_eval::SplitEval;
+use crate::trainable_quantizer::TrainableQuantizer;
 
 /// The outcome of an image run.
 pub type ImageRunReport = RunReport<SplitEval<ImageEvalReport>>;

@@ -34,6 +34,7 @@ mod run_state;
 mod schedule;
 mod split_eval;
 mod task;
+mod trainable_quantizer;
 
 pub use audio_config::{AudioDataSettings, AudioTrainConfig};
 pub use audio_report::{
