@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use simvq_train::{RunOptions, RunReport, ScheduleSettings, SplitEval};
+use simvq_train::{NonFinitePolicy, RunOptions, RunReport, ScheduleSettings, SplitEval};
 
 use crate::backend::BackendKind;
 use crate::reproduce_methods::{fsq_size, Method, Modality};
@@ -169,7 +169,9 @@ pub fn run<C: Comparison>(
 /// `schedule` made fit for a comparison of `steps` steps (`--steps` when given): about
 /// fifteen curve points in windows of equal length (a short last window would use fewer codes
 /// for having fewer tokens), three checkpoints, the codebook refit (where there is one) over
-/// the whole run, `eval_examples` validation examples.
+/// the whole run, `eval_examples` validation examples, and a non-finite loss skipping its
+/// step instead of stopping the run: a method that diverges is a result of the comparison
+/// (its skipped steps are in the table), not a reason to end it.
 pub fn comparison_schedule(
     schedule: &mut ScheduleSettings,
     steps: Option<usize>,
@@ -191,6 +193,7 @@ pub fn comparison_schedule(
         schedule.codebook_refit_steps = steps;
     }
     schedule.eval_examples = eval_examples;
+    schedule.on_non_finite = NonFinitePolicy::Skip;
     Ok(())
 }
 

@@ -104,6 +104,9 @@ pub struct MethodResult<E> {
     pub steps: usize,
     /// Wall time of its training and evaluation (of the last invocation when it resumed).
     pub seconds: f64,
+    /// Steps whose update was skipped for a non-finite loss (a diverging method).
+    #[serde(default)]
+    pub non_finite_skips: usize,
     /// The held-out images or utterances.
     pub validation: E,
     /// As many training examples, evaluated the same way.
@@ -131,6 +134,7 @@ impl<E: EvalColumns> MethodResult<E> {
             codebook_size: k,
             steps,
             seconds: report.seconds,
+            non_finite_skips: report.non_finite_skips,
             validation: eval.validation.metrics.clone(),
             training: eval.training.metrics.clone(),
             curve: report
@@ -226,7 +230,11 @@ impl<E: EvalColumns> ReproduceReport<E> {
         let headers: Vec<&str> = ["Method", "K"]
             .into_iter()
             .chain(E::HEADERS.iter().copied())
-            .chain(["lowest window utilization (training)", "minutes"])
+            .chain([
+                "lowest window utilization (training)",
+                "steps skipped (non-finite loss)",
+                "minutes",
+            ])
             .collect();
         let mut text = format!(
             "| {} |\n|{}\n",
@@ -239,6 +247,7 @@ impl<E: EvalColumns> ReproduceReport<E> {
                 .chain(E::cells(&r.validation, &r.training))
                 .chain([
                     format!("{:.1}%", 100.0 * r.lowest_window_utilization()),
+                    r.non_finite_skips.to_string(),
                     format!("{:.1}", r.seconds / 60.0),
                 ])
                 .collect();
