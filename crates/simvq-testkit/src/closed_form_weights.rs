@@ -32,12 +32,8 @@ impl<B: Backend> ModuleMapper<B> for ClosedFormWeights {
             .collect();
         // A fresh tensor does not track gradients: keep the parameter trainable if it was.
         let trainable = tensor.is_require_grad();
-        let tensor = Tensor::from_data(TensorData::new(values, shape), &tensor.device());
-        let tensor = if trainable {
-            tensor.require_grad()
-        } else {
-            tensor
-        };
+        let tensor = Tensor::from_data(TensorData::new(values, shape), &tensor.device())
+            .set_require_grad(trainable);
         Param::from_mapped_value(id, tensor, mapper)
     }
 }
