@@ -10,7 +10,6 @@ use burn::nn::{
 };
 use burn::tensor::activation::{silu, softmax};
 use burn::tensor::{backend::Backend, Tensor};
-use simvq_conv::conv1d_forward;
 use simvq_quant::SeededInit;
 
 use crate::exact_gelu::exact_gelu;
@@ -81,9 +80,9 @@ impl<B: Backend> PosNetResBlock<B> {
     }
 
     fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let h = conv1d_forward(&self.conv1, silu(self.norm1.forward(x.clone())));
+        let h = self.conv1.forward(silu(self.norm1.forward(x.clone())));
         let h = self.dropout.forward(silu(self.norm2.forward(h)));
-        x + conv1d_forward(&self.conv2, h)
+        x + self.conv2.forward(h)
     }
 }
 
@@ -111,12 +110,12 @@ impl<B: Backend> AttentionBlock<B> {
     fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
         let h = self.norm.forward(x.clone());
         let [_, channels, _] = h.dims();
-        let q = conv1d_forward(&self.q, h.clone()).swap_dims(1, 2); // [B, T, C]
-        let k = conv1d_forward(&self.k, h.clone()); // [B, C, T]
-        let v = conv1d_forward(&self.v, h); // [B, C, T]
+        let q = self.q.forward(h.clone()).swap_dims(1, 2); // [B, T, C]
+        let k = self.k.forward(h.clone()); // [B, C, T]
+        let v = self.v.forward(h); // [B, C, T]
         let weights = softmax(q.matmul(k) * (channels as f64).powf(-0.5), 2); // [B, Tq, Tk]
         let attended = v.matmul(weights.swap_dims(1, 2)); // [B, C, Tq]
-        x + conv1d_forward(&self.proj_out, attended)
+        x + self.proj_out.forward(attended)
     }
 }
 
@@ -152,7 +151,7 @@ impl<B: Backend> ConvNextBlock<B> {
     }
 
     fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let h = conv1d_forward(&self.dwconv, x.clone()).swap_dims(1, 2); // [B, T, C]
+        let h = self.dwconv.forward(x.clone()).swap_dims(1, 2); // [B, T, C]
         let h = self
             .pwconv2
             .forward(exact_gelu(self.pwconv1.forward(self.norm.forward(h))));
@@ -241,7 +240,7 @@ impl<B: Backend> VocosBackbone<B> {
 
     /// `[B, input_channels, T] → [B, T, dim]`.
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let mut h = conv1d_forward(&self.embed, x);
+        let mut h = self.embed.forward(x);
         h = self.pos_blocks[0].forward(h);
         h = self.pos_blocks[1].forward(h);
         h = self.pos_attention.forward(h);

@@ -57,7 +57,7 @@ impl<B: Backend> WeightNormConv1d<B> {
         let length = x.dims()[2];
         let extra = extra_padding(length, effective, self.stride, total);
         let padded = reflect_pad(x, total, extra);
-        simvq_conv::conv1d(
+        burn::tensor::module::conv1d(
             padded,
             self.weight(),
             Some(self.bias.val()),

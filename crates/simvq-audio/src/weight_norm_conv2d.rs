@@ -2,11 +2,11 @@
 
 use burn::module::{Module, Param};
 use burn::nn::conv::Conv2dConfig;
+use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{backend::Backend, Tensor};
 
 use crate::conv::{weight_norm_params, weight_norm_weight};
-use simvq_conv::conv2d;
 use simvq_quant::SeededInit;
 
 /// A weight-normalised 2-D convolution (`w = g · v / ‖v‖` per output channel).

@@ -8,8 +8,8 @@ use burn::tensor::activation::silu;
 use burn::tensor::{backend::Backend, Tensor};
 use simvq_quant::SeededInit;
 
+use crate::fast_conv2d::conv2d_forward;
 use crate::group_norm::group_norm_forward;
-use simvq_conv::conv2d_forward;
 
 /// GroupNorm groups of every norm layer in the tokenizer.
 pub const NORM_GROUPS: usize = 32;

@@ -8,7 +8,7 @@ use simvq_quant::SeededInit;
 
 use crate::blocks::{conv, group_norm, norm_swish, res_block_stack, ResBlock, Upsampler};
 use crate::config::AutoencoderConfig;
-use simvq_conv::conv2d_forward;
+use crate::fast_conv2d::conv2d_forward;
 
 /// One resolution level: residual blocks, then (except at level 0) a 2× [`Upsampler`].
 #[derive(Module, Debug)]

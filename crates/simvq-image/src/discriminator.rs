@@ -8,7 +8,7 @@ use burn::tensor::activation::leaky_relu;
 use burn::tensor::{backend::Backend, Tensor};
 use simvq_quant::SeededInit;
 
-use simvq_conv::conv2d_forward;
+use crate::fast_conv2d::conv2d_forward;
 
 /// Slope of every LeakyReLU in the discriminator.
 const SLOPE: f64 = 0.2;

@@ -26,7 +26,9 @@ mod decoder;
 mod discriminator;
 mod encoder;
 mod error;
+mod fast_conv2d;
 mod group_norm;
+mod im2col;
 mod loss;
 mod tokenizer;
 
@@ -36,6 +38,7 @@ pub use decoder::Decoder;
 pub use discriminator::{PatchDiscriminator, PatchDiscriminatorConfig};
 pub use encoder::Encoder;
 pub use error::{ImageError, Result};
+pub use fast_conv2d::conv2d_forward;
 pub use group_norm::group_norm_forward;
 pub use loss::{
     discriminator_hinge_loss, non_saturating_generator_loss, GeneratorLoss, ImageLoss,

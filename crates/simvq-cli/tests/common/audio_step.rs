@@ -111,10 +111,9 @@ pub struct Stepped {
     pub before: BTreeMap<String, Checksums>,
 }
 
-/// The script's steps (`golden[steps]`, one per batch) from its initial weights, the first
-/// step's losses checked to `loss[0]` and the later steps' to `loss[1]`, and the codes used
-/// over all of them exactly.
-pub fn run_the_scripts_steps(golden: &Value, steps: &str, loss: [Tolerance; 2]) -> Stepped {
+/// The script's steps (`golden[steps]`, one per batch) from its initial weights, each step's
+/// losses checked to `loss` and the codes used over all of them exactly.
+pub fn run_the_scripts_steps(golden: &Value, steps: &str, loss: Tolerance) -> Stepped {
     let [clips, samples] = ["clips", "samples"].map(|k| golden[k].as_u64().unwrap() as usize);
     let config = config();
     let device = Default::default();
@@ -137,8 +136,7 @@ pub fn run_the_scripts_steps(golden: &Value, steps: &str, loss: [Tolerance; 2]) 
         (model, discriminator) = (m, d);
         for (name, got) in losses.terms() {
             let expected = number(&want["losses"][name]);
-            let tolerance = loss[k.min(1)];
-            assert_close_scalar(got, expected, tolerance, &format!("step {k}: {name} loss"));
+            assert_close_scalar(got, expected, loss, &format!("step {k}: {name} loss"));
         }
         for code in numbers(&want["codes"]) {
             codes[code as usize] += 1;

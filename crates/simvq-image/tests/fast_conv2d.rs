@@ -10,7 +10,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::PaddingConfig2d;
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
-use simvq_conv::conv2d_forward;
+use simvq_image::conv2d_forward;
 use simvq_testkit::{assert_close, closed_form, grad_values, leaf, tensor_values, Tolerance};
 
 type B = Autodiff<Flex>;

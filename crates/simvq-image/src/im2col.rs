@@ -1,53 +1,14 @@
 //! A 2-D convolution as one matrix product on host memory: the column matrix (`im2col`), its
 //! adjoint (`col2im`), and the three products of the forward and backward passes, on `f32`
-//! or `f64` slices ([`Element`]). `fast_conv.rs` wires them into burn's CPU backend.
+//! slices. [`crate::fast_conv2d`] wires them into burn's CPU backend.
 //!
 //! Layouts: the input `x` is `[B, C_in, H, W]`, the weight `[C_out, C_in·kh·kw]`, the output
 //! and its gradient `[B, C_out, H_out·W_out]`, all row-major. The column matrix is
 //! `[C_in·kh·kw, B·H_out·W_out]`: row `(c, i, j)`, column `(b, oh, ow)`, so that the output is
 //! `W · cols` in one product over the whole batch.
 
-use std::ops::AddAssign;
-
 use gemm::Parallelism;
 use rayon::prelude::*;
-
-/// A float the column matrices hold: f32 (training) or f64 (the f64 parity tests, a device
-/// whose default float is f64).
-pub trait Element: Copy + Default + AddAssign + PartialEq + Send + Sync + 'static {
-    /// The multiplicative identity, gemm's `beta`.
-    const ONE: Self;
-
-    /// As an f64, for sums accumulated in f64.
-    fn to_f64(self) -> f64;
-
-    /// From an f64 sum.
-    fn from_f64(value: f64) -> Self;
-}
-
-impl Element for f32 {
-    const ONE: Self = 1.0;
-
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
-
-    fn from_f64(value: f64) -> Self {
-        value as f32
-    }
-}
-
-impl Element for f64 {
-    const ONE: Self = 1.0;
-
-    fn to_f64(self) -> f64 {
-        self
-    }
-
-    fn from_f64(value: f64) -> Self {
-        value
-    }
-}
 
 /// Shapes, strides and paddings of one convolution (groups 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,12 +84,12 @@ impl Geometry {
 }
 
 /// The column matrix of `x`.
-pub fn im2col<T: Element>(x: &[T], g: &Geometry) -> Vec<T> {
+pub fn im2col(x: &[f32], g: &Geometry) -> Vec<f32> {
     let [oh, ow] = g.output().expect("checked by the caller");
     let [kh, kw] = g.kernel;
     let [h, w] = g.input;
     let n = g.columns();
-    let mut cols = vec![T::default(); g.patch_len() * n];
+    let mut cols = vec![0.0; g.patch_len() * n];
     cols.par_chunks_mut(n).enumerate().for_each(|(row, out)| {
         let (c, i, j) = (row / (kh * kw), row / kw % kh, row % kw);
         let Some((lo, hi, first)) = g.valid_columns(j, ow) else {
@@ -156,12 +117,12 @@ pub fn im2col<T: Element>(x: &[T], g: &Geometry) -> Vec<T> {
 
 /// The adjoint of [`im2col`]: every column-matrix entry added back onto the input pixel it
 /// was read from (the gradient of the input).
-pub fn col2im<T: Element>(cols: &[T], g: &Geometry) -> Vec<T> {
+pub fn col2im(cols: &[f32], g: &Geometry) -> Vec<f32> {
     let [oh, ow] = g.output().expect("checked by the caller");
     let [kh, kw] = g.kernel;
     let [h, w] = g.input;
     let n = g.columns();
-    let mut x = vec![T::default(); g.batch * g.cin * h * w];
+    let mut x = vec![0.0; g.batch * g.cin * h * w];
     // One (image, channel) plane per task: no two tasks write the same pixel.
     x.par_chunks_mut(h * w)
         .enumerate()
@@ -180,7 +141,7 @@ pub fn col2im<T: Element>(cols: &[T], g: &Geometry) -> Vec<T> {
                         let src = &row[(b * oh + y) * ow..][..ow];
                         let dst_row = &mut dst[iy * w..][..w];
                         let targets = dst_row[first..].iter_mut().step_by(g.stride[1]);
-                        targets.zip(&src[lo..hi]).for_each(|(d, &v)| *d += v);
+                        targets.zip(&src[lo..hi]).for_each(|(d, v)| *d += v);
                     }
                 }
             }
@@ -190,9 +151,9 @@ pub fn col2im<T: Element>(cols: &[T], g: &Geometry) -> Vec<T> {
 
 /// `[first, second, len]` → `[second, first, len]` (row-major), whole rows at a time: the
 /// `[B, C_out, L]` ↔ `[C_out, B, L]` between burn's layout and the product's.
-pub fn swap_outer<T: Element>(data: &[T], first: usize, second: usize, len: usize) -> Vec<T> {
+pub fn swap_outer(data: &[f32], first: usize, second: usize, len: usize) -> Vec<f32> {
     assert_eq!(data.len(), first * second * len, "swap_outer: shape");
-    let mut out = vec![T::default(); data.len()];
+    let mut out = vec![0.0; data.len()];
     out.par_chunks_mut(len).enumerate().for_each(|(i, dst)| {
         let (a, b) = (i / first, i % first);
         dst.copy_from_slice(&data[(b * second + a) * len..][..len]);
@@ -202,18 +163,18 @@ pub fn swap_outer<T: Element>(data: &[T], first: usize, second: usize, len: usiz
 
 /// A row-major matrix view: `rows × cols` with strides (a transposed view swaps them).
 #[derive(Debug, Clone, Copy)]
-pub struct Matrix<'a, T> {
+pub struct Matrix<'a> {
     /// The elements.
-    pub data: &'a [T],
+    pub data: &'a [f32],
     /// Rows and columns.
     pub shape: [usize; 2],
     /// Element distance between consecutive rows and consecutive columns.
     pub strides: [usize; 2],
 }
 
-impl<'a, T> Matrix<'a, T> {
+impl<'a> Matrix<'a> {
     /// A row-major `rows × cols` matrix.
-    pub fn new(data: &'a [T], rows: usize, cols: usize) -> Self {
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
         assert_eq!(data.len(), rows * cols, "matrix of {rows} × {cols}");
         Self {
             data,
@@ -237,10 +198,10 @@ const PARALLEL_MACS: usize = 192 * 192 * 192;
 
 /// `a · b` into a new row-major matrix, through the `gemm` crate (the kernels burn-flex's
 /// matmul uses), threaded for large products.
-pub fn matmul<T: Element>(a: Matrix<T>, b: Matrix<T>) -> Vec<T> {
+pub fn matmul(a: Matrix, b: Matrix) -> Vec<f32> {
     let ([m, k], [k2, n]) = (a.shape, b.shape);
     assert_eq!(k, k2, "inner dimensions {k} and {k2}");
-    let last = |x: &Matrix<T>| (x.shape[0] - 1) * x.strides[0] + (x.shape[1] - 1) * x.strides[1];
+    let last = |x: &Matrix| (x.shape[0] - 1) * x.strides[0] + (x.shape[1] - 1) * x.strides[1];
     assert!(
         m * k == 0 || last(&a) < a.data.len(),
         "lhs view out of bounds"
@@ -249,7 +210,7 @@ pub fn matmul<T: Element>(a: Matrix<T>, b: Matrix<T>) -> Vec<T> {
         k * n == 0 || last(&b) < b.data.len(),
         "rhs view out of bounds"
     );
-    let mut out = vec![T::default(); m * n];
+    let mut out = vec![0.0f32; m * n];
     if m * n * k == 0 {
         return out;
     }
@@ -275,8 +236,8 @@ pub fn matmul<T: Element>(a: Matrix<T>, b: Matrix<T>) -> Vec<T> {
             b.data.as_ptr(),
             b.strides[1] as isize,
             b.strides[0] as isize,
-            T::default(),
-            T::ONE,
+            0.0,
+            1.0,
             false,
             false,
             false,
