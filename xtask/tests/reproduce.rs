@@ -19,6 +19,13 @@ const TINY: [&str; 8] = [
     "4",
 ];
 
+/// Runs `xtask args`, which must fail; returns its stderr.
+fn refused(args: &[&str]) -> String {
+    let output = xtask_command(args).output().unwrap();
+    assert!(!output.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 fn reproduce(out: &std::path::Path, extra: &[&str]) -> std::process::Output {
     reproduce_modality("image", out, extra)
 }
@@ -93,11 +100,7 @@ fn every_method_trains_and_is_reported() {
     assert_eq!(file.tensor("codebook").unwrap().shape(), [16, 48]);
 
     // A baseline's run is refused by `eval image`, which loads SimVQ tokenizers, by name.
-    let eval = xtask_command(&["eval", "image", "--ckpt", path(&out.join("vqgan-16"))])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&eval.stderr);
-    assert!(!eval.status.success());
+    let stderr = refused(&["eval", "image", "--ckpt", path(&out.join("vqgan-16"))]);
     assert!(stderr.contains("trained a baseline quantizer"), "{stderr}");
 
     // A second invocation trains nothing again: every method's result is read back.
@@ -109,7 +112,7 @@ fn every_method_trains_and_is_reported() {
 #[test]
 fn sizes_a_method_cannot_take_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let output = xtask_command(&[
+    let stderr = refused(&[
         "reproduce",
         "image",
         "--no-progress",
@@ -121,11 +124,7 @@ fn sizes_a_method_cannot_take_are_refused_by_name() {
         "1",
         "--out",
         path(&dir.path().join("rep")),
-    ])
-    .output()
-    .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    ]);
     assert!(
         stderr.contains("LFQ needs a codebook size that is a power of two"),
         "{stderr}"
@@ -198,11 +197,7 @@ fn every_audio_method_trains_and_is_reported_on_unseen_speakers() {
         .is_some());
 
     // A baseline's run is refused by `eval audio`, which loads SimVQ codecs, by name.
-    let eval = xtask_command(&["eval", "audio", "--ckpt", path(&out.join("lfq-16"))])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&eval.stderr);
-    assert!(!eval.status.success());
+    let stderr = refused(&["eval", "audio", "--ckpt", path(&out.join("lfq-16"))]);
     assert!(stderr.contains("trained a baseline quantizer"), "{stderr}");
 
     let again = reproduce_modality("audio", &out, &[]);
@@ -213,7 +208,7 @@ fn every_audio_method_trains_and_is_reported_on_unseen_speakers() {
 #[test]
 fn the_image_only_method_is_refused_for_audio_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let output = xtask_command(&[
+    let stderr = refused(&[
         "reproduce",
         "audio",
         "--no-progress",
@@ -223,11 +218,7 @@ fn the_image_only_method_is_refused_for_audio_by_name() {
         "1",
         "--out",
         path(&dir.path().join("rep")),
-    ])
-    .output()
-    .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    ]);
     assert!(
         stderr.contains("compares image tokenizers only"),
         "{stderr}"
